@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"vmapstack/gdbproto"
+	"vmapstack/gdbtarget"
+	"vmapstack/target"
+)
+
+// serveDebugger listens on o.Listen and serves gdb/lldb sessions for m, one
+// at a time, until a debugger kills the machine (exit 0, as QEMU), the
+// kernel exits through isa-debug-exit (its code), or the stub is
+// interrupted. It returns the exit status.
+func serveDebugger(ctx context.Context, o options, m *target.Machine, s stdio) int {
+	if !strings.HasPrefix(o.Listen, "unix:") && !gdbproto.IsLoopback(o.Listen) {
+		fmt.Fprintf(s.err, "stub: warning: listening on %s, which is not a loopback address: "+
+			"whoever connects can run arbitrary code in this machine and read its memory\n", o.Listen)
+	}
+	l, err := gdbproto.Listen(o.Listen)
+	if err != nil {
+		fmt.Fprintf(s.err, "stub: %v\n", err)
+		return exitFailure
+	}
+	path, _ := m.Kernel()
+	t := gdbtarget.New(m, gdbtarget.Config{ExecPath: execPath(o.Kernel)})
+	opts := []gdbproto.Option{
+		gdbproto.WithLogf(func(format string, args ...any) {
+			fmt.Fprintf(s.err, "stub: "+strings.TrimPrefix(format, "gdbproto: ")+"\n", args...)
+		}),
+		gdbproto.WithUnattendedStop(func(ev gdbproto.StopEvent) {
+			if ev.Message != "" {
+				fmt.Fprintf(s.err, "stub: with no debugger attached: %s", ev.Message)
+			}
+		}),
+	}
+	if !o.Wait {
+		opts = append(opts, gdbproto.WithStartRunning())
+	}
+	srv := gdbproto.NewServer(t, opts...)
+	stop := context.AfterFunc(ctx, func() { srv.Close() })
+	defer stop()
+
+	fmt.Fprintf(s.err, "stub: %s booted with %q; waiting for a debugger on %s\n", path, o.Append, o.Listen)
+	fmt.Fprintf(s.err, "stub: attach with:  gdb -ex 'target remote %s'\n", gdbAddress(o.Listen))
+	fmt.Fprintf(s.err, "stub:          or:  lldb -o 'gdb-remote %s'\n", lldbAddress(o.Listen))
+
+	err = srv.Serve(l)
+	var exit *gdbproto.ExitError
+	switch {
+	case errors.Is(err, gdbproto.ErrKilled):
+		fmt.Fprintln(s.err, "stub: killed by the debugger")
+		return 0
+	case errors.As(err, &exit):
+		if exit.Stop.Reason == gdbproto.StopExited {
+			return exit.Stop.ExitCode
+		}
+		return exitFailure
+	case errors.Is(err, gdbproto.ErrServerClosed):
+		return exitInterrupted
+	default:
+		fmt.Fprintf(s.err, "stub: %v\n", err)
+		return exitFailure
+	}
+}
+
+// execPath is the name the kernel ELF is served under (qXfer:exec-file,
+// vFile). gdb fetches the exec file from the target only for an absolute
+// path (a relative one it looks up on the host and gives up), so the
+// embedded kernel gets a fixed absolute name and --kernel's path is made
+// absolute.
+func execPath(kernelFlag string) string {
+	if kernelFlag == "" {
+		return "/vmapstack/embedded/kernel.elf"
+	}
+	if p, err := filepath.Abs(kernelFlag); err == nil {
+		return p
+	}
+	return kernelFlag
+}
+
+// gdbAddress is what to type after gdb's "target remote": gdb takes a
+// unix socket as a bare path.
+func gdbAddress(listen string) string {
+	if p, ok := strings.CutPrefix(listen, "unix:"); ok {
+		return p
+	}
+	return listen
+}
+
+// lldbAddress is what to type after lldb's "gdb-remote", which wants
+// host:port (or a unix-connect:// URL for a socket).
+func lldbAddress(listen string) string {
+	if p, ok := strings.CutPrefix(listen, "unix:"); ok {
+		return "unix-connect://" + p
+	}
+	return listen
+}

@@ -1,0 +1,406 @@
+// Package gdbtarget presents the emulated machine to the gdb protocol server
+// the way QEMU presents its x86-64 target: QEMU 7.2's register layout and
+// target description, breakpoints and watchpoints checked by the emulator,
+// the kernel ELF served as the exec file, lldb's host and register queries,
+// and physical-memory mode. It is the only package that knows both the
+// machine (package target) and the protocol's Target interface (package
+// gdbproto); neither of those knows the other.
+package gdbtarget
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"vmapstack/gdbproto"
+	"vmapstack/target"
+	"vmapstack/target/cpu"
+)
+
+// Config says what the adapter serves beyond the machine itself.
+type Config struct {
+	// ExecPath is the name under which the kernel ELF is offered through
+	// qXfer:exec-file:read and vFile (the embedded kernel has no file).
+	ExecPath string
+	// Monitor runs a "monitor" command line; nil answers every command
+	// with a pointer to this.
+	Monitor func(line string, out io.Writer) error
+	// DescribeStop, when set, gives the console message for a stop the
+	// machine caused on its own (break-on, triple fault); the default is
+	// the machine's own one-line description.
+	DescribeStop func(target.Stop) string
+}
+
+// Target implements gdbproto.Target and its optional interfaces for a
+// *target.Machine. gdbproto calls it from one goroutine at a time.
+type Target struct {
+	m    *target.Machine
+	cpu  *cpu.CPU
+	cfg  Config
+	phys bool // memory packets address physical memory
+
+	// Breakpoints are checked by the CPU by linear address; gdb may set a
+	// software (Z0) and a hardware (Z1) one at the same address, so both
+	// are counted and the reply names the kind that was asked for.
+	sw, hw  map[uint64]int
+	watches map[watchKey]int
+	last    target.Stop
+}
+
+type watchKey struct {
+	kind      gdbproto.WatchKind
+	addr, len uint64
+}
+
+// New returns the adapter for m.
+func New(m *target.Machine, cfg Config) *Target {
+	return &Target{m: m, cpu: m.CPU(), cfg: cfg,
+		sw: map[uint64]int{}, hw: map[uint64]int{}, watches: map[watchKey]int{}}
+}
+
+// Machine is the machine being served.
+func (t *Target) Machine() *target.Machine { return t.m }
+
+// LastStop is the machine's last stop, for the monitor commands.
+func (t *Target) LastStop() target.Stop { return t.last }
+
+var (
+	_ gdbproto.Target               = (*Target)(nil)
+	_ gdbproto.TargetDescription    = (*Target)(nil)
+	_ gdbproto.HWBreakpoints        = (*Target)(nil)
+	_ gdbproto.Watchpoints          = (*Target)(nil)
+	_ gdbproto.WatchpointSlots      = (*Target)(nil)
+	_ gdbproto.Monitor              = (*Target)(nil)
+	_ gdbproto.ExecFile             = (*Target)(nil)
+	_ gdbproto.HostInfoProvider     = (*Target)(nil)
+	_ gdbproto.RegisterInfoProvider = (*Target)(nil)
+	_ gdbproto.ExpeditedRegisters   = (*Target)(nil)
+	_ gdbproto.PhysMemMode          = (*Target)(nil)
+	_ gdbproto.ThreadExtraInfo      = (*Target)(nil)
+	_ gdbproto.Detacher             = (*Target)(nil)
+)
+
+// ReadRegisters is the g packet: QEMU's 608-byte x86-64 layout.
+func (t *Target) ReadRegisters() ([]byte, error) {
+	s := t.cpu.State()
+	return encodeRegisters(&s), nil
+}
+
+// WriteRegisters is the G packet; a short block writes the leading
+// registers only.
+func (t *Target) WriteRegisters(data []byte) error {
+	s := t.cpu.State()
+	for n := range regs {
+		end := regOffsets[n] + regs[n].bits/8
+		if end > len(data) {
+			break
+		}
+		decodeRegister(&s, n, data[regOffsets[n]:end])
+	}
+	t.cpu.SetState(&s)
+	return nil
+}
+
+// ReadRegister is the p packet.
+func (t *Target) ReadRegister(n int) ([]byte, error) {
+	if n < 0 || n >= len(regs) {
+		return nil, gdbproto.ErrNoRegister
+	}
+	s := t.cpu.State()
+	b := make([]byte, 16)
+	return b[:encodeRegister(&s, n, b)], nil
+}
+
+// WriteRegister is the P packet.
+func (t *Target) WriteRegister(n int, val []byte) error {
+	if n < 0 || n >= len(regs) {
+		return gdbproto.ErrNoRegister
+	}
+	if len(val) != regs[n].bits/8 {
+		return fmt.Errorf("register %s is %d bytes, got %d", regs[n].name, regs[n].bits/8, len(val))
+	}
+	s := t.cpu.State()
+	decodeRegister(&s, n, val)
+	t.cpu.SetState(&s)
+	return nil
+}
+
+// ReadMemory reads linear memory through the current page tables (no
+// accessed bits set, no fault raised), or physical memory in phys mode.
+func (t *Target) ReadMemory(addr uint64, buf []byte) (int, error) {
+	if t.phys {
+		ram := t.m.RAM()
+		if addr >= uint64(len(ram)) {
+			return 0, fmt.Errorf("physical address %#x is beyond RAM (%d MiB)", addr, len(ram)>>20)
+		}
+		n := copy(buf, ram[addr:])
+		if n < len(buf) {
+			return n, fmt.Errorf("physical address %#x is beyond RAM", addr+uint64(n))
+		}
+		return n, nil
+	}
+	return t.cpu.ReadLinear(addr, buf)
+}
+
+// WriteMemory writes linear (or, in phys mode, physical) memory; decoded
+// instructions on the written pages are dropped by the CPU.
+func (t *Target) WriteMemory(addr uint64, data []byte) (int, error) {
+	if t.phys {
+		return t.cpu.WritePhys(addr, data)
+	}
+	return t.cpu.WriteLinear(addr, data)
+}
+
+// Resume runs or steps the machine until it stops. Signals are ignored, as
+// QEMU ignores them: a machine has no signals to deliver.
+func (t *Target) Resume(ctx context.Context, a gdbproto.Action) (gdbproto.StopEvent, error) {
+	if a.Addr != nil {
+		s := t.cpu.State()
+		s.RIP = *a.Addr
+		t.cpu.SetState(&s)
+	}
+	var st target.Stop
+	if a.Step {
+		st = t.m.Step(ctx)
+	} else {
+		st = t.m.Run(ctx)
+	}
+	t.last = st
+	return t.stopEvent(st), nil
+}
+
+// stopEvent turns a machine stop into what gdb is told.
+func (t *Target) stopEvent(st target.Stop) gdbproto.StopEvent {
+	switch st.Kind {
+	case target.StopStep, target.StopLimit:
+		return gdbproto.StopEvent{Reason: gdbproto.StopSignal, Signal: gdbproto.SIGTRAP}
+	case target.StopRequested:
+		return gdbproto.StopEvent{Reason: gdbproto.StopSignal, Signal: gdbproto.SIGINT}
+	case target.StopBreakpoint:
+		if t.sw[st.Addr] == 0 && t.hw[st.Addr] > 0 {
+			return gdbproto.StopEvent{Reason: gdbproto.StopHWBreak, Signal: gdbproto.SIGTRAP}
+		}
+		return gdbproto.StopEvent{Reason: gdbproto.StopSWBreak, Signal: gdbproto.SIGTRAP}
+	case target.StopWatchpoint:
+		return gdbproto.StopEvent{Reason: t.watchReason(st), Signal: gdbproto.SIGTRAP, WatchAddr: st.Addr}
+	case target.StopDebugExit:
+		return gdbproto.StopEvent{Reason: gdbproto.StopExited, ExitCode: st.Code}
+	case target.StopBreakOn:
+		sig := gdbproto.SIGTRAP
+		if st.Event != nil {
+			sig = vectorSignal(st.Event.Vector)
+		}
+		return gdbproto.StopEvent{Reason: gdbproto.StopSignal, Signal: sig, Message: t.describe(st)}
+	case target.StopTripleFault:
+		// The CPU is shut down; QEMU would reset. We stop and say why.
+		return gdbproto.StopEvent{Reason: gdbproto.StopSignal, Signal: gdbproto.SIGSEGV, Message: t.describe(st)}
+	case target.StopHaltedForever:
+		return gdbproto.StopEvent{Reason: gdbproto.StopSignal, Signal: gdbproto.SIGTRAP, Message: t.describe(st)}
+	default:
+		return gdbproto.StopEvent{Reason: gdbproto.StopSignal, Signal: gdbproto.SIGABRT, Message: t.describe(st)}
+	}
+}
+
+func (t *Target) describe(st target.Stop) string {
+	var msg string
+	if t.cfg.DescribeStop != nil {
+		msg = t.cfg.DescribeStop(st)
+	} else {
+		msg = st.String()
+	}
+	if msg != "" && msg[len(msg)-1] != '\n' {
+		msg += "\n"
+	}
+	return msg
+}
+
+// watchReason reports the kind gdb asked for at the watched address: an
+// access watchpoint that fires on a write is still an awatch to gdb.
+func (t *Target) watchReason(st target.Stop) gdbproto.StopReason {
+	for k := range t.watches {
+		if k.addr == st.Addr {
+			switch k.kind {
+			case gdbproto.WatchRead:
+				return gdbproto.StopRWatch
+			case gdbproto.WatchAccess:
+				return gdbproto.StopAWatch
+			}
+			return gdbproto.StopWatch
+		}
+	}
+	return gdbproto.StopWatch
+}
+
+// vectorSignal is the signal gdb sees for a break-on stop, chosen as Linux
+// chooses signals for the same exceptions (arch/x86/kernel/traps.c).
+func vectorSignal(v uint8) int {
+	switch v {
+	case 0, 16, 19: // #DE, #MF, #XM
+		return gdbproto.SIGFPE
+	case 6: // #UD
+		return gdbproto.SIGILL
+	case 1, 3: // #DB, #BP
+		return gdbproto.SIGTRAP
+	case 17: // #AC
+		return gdbproto.SIGBUS
+	case 4, 5, 8, 10, 11, 12, 13, 14: // #OF #BR #DF #TS #NP #SS #GP #PF
+		return gdbproto.SIGSEGV
+	}
+	return gdbproto.SIGTRAP
+}
+
+// SetBreakpoint is Z0: the CPU stops before executing at addr; guest
+// memory is never patched.
+func (t *Target) SetBreakpoint(addr uint64, kind int) error {
+	t.sw[addr]++
+	t.cpu.SetBreakpoint(addr, true)
+	return nil
+}
+
+// ClearBreakpoint is z0.
+func (t *Target) ClearBreakpoint(addr uint64, kind int) error {
+	return t.clear(t.sw, addr)
+}
+
+// SetHWBreakpoint is Z1, checked the same way as Z0.
+func (t *Target) SetHWBreakpoint(addr uint64, kind int) error {
+	t.hw[addr]++
+	t.cpu.SetBreakpoint(addr, true)
+	return nil
+}
+
+// ClearHWBreakpoint is z1.
+func (t *Target) ClearHWBreakpoint(addr uint64, kind int) error {
+	return t.clear(t.hw, addr)
+}
+
+func (t *Target) clear(set map[uint64]int, addr uint64) error {
+	if set[addr] == 0 {
+		return fmt.Errorf("no breakpoint at %#x", addr)
+	}
+	if set[addr]--; set[addr] == 0 {
+		delete(set, addr)
+	}
+	if t.sw[addr] == 0 && t.hw[addr] == 0 {
+		t.cpu.SetBreakpoint(addr, false)
+	}
+	return nil
+}
+
+var cpuWatch = map[gdbproto.WatchKind]cpu.WatchKind{
+	gdbproto.WatchWrite:  cpu.WatchWrite,
+	gdbproto.WatchRead:   cpu.WatchRead,
+	gdbproto.WatchAccess: cpu.WatchAccess,
+}
+
+// SetWatchpoint is Z2/Z3/Z4: the CPU checks every guest data access and
+// stops after the accessing instruction completes, as a debug-register
+// data breakpoint does (SDM Vol. 3B 17.3.1.2, a trap).
+func (t *Target) SetWatchpoint(kind gdbproto.WatchKind, addr, length uint64) error {
+	ck, ok := cpuWatch[kind]
+	if !ok || length == 0 {
+		return gdbproto.ErrUnsupported
+	}
+	k := watchKey{kind, addr, length}
+	t.watches[k]++
+	t.cpu.AddWatchpoint(addr, length, ck)
+	return nil
+}
+
+// ClearWatchpoint is z2/z3/z4.
+func (t *Target) ClearWatchpoint(kind gdbproto.WatchKind, addr, length uint64) error {
+	k := watchKey{kind, addr, length}
+	if t.watches[k] == 0 {
+		return fmt.Errorf("no watchpoint at %#x", addr)
+	}
+	if t.watches[k]--; t.watches[k] == 0 {
+		delete(t.watches, k)
+	}
+	t.cpu.RemoveWatchpoint(addr, length, cpuWatch[kind])
+	return nil
+}
+
+// WatchpointSlots: the emulator has no debug-register limit; lldb wants a
+// number, and four is what x86 hardware offers.
+func (t *Target) WatchpointSlots() int { return 4 }
+
+// TargetXML serves target.xml and QEMU's i386-64bit.xml annex.
+func (t *Target) TargetXML(annex string) ([]byte, bool) {
+	switch annex {
+	case "target.xml":
+		return []byte(targetXML), true
+	case "i386-64bit.xml":
+		return []byte(coreXML()), true
+	}
+	return nil, false
+}
+
+// Rcmd runs a monitor command.
+func (t *Target) Rcmd(cmd string, out io.Writer) error {
+	if t.cfg.Monitor == nil {
+		return errors.New("this stub has no monitor commands")
+	}
+	return t.cfg.Monitor(cmd, out)
+}
+
+// ExecFile offers the kernel ELF so a bare "target remote" loads symbols.
+func (t *Target) ExecFile() (string, []byte) {
+	_, data := t.m.Kernel()
+	return t.cfg.ExecPath, data
+}
+
+// HostInfo answers lldb's qHostInfo/qProcessInfo for a bare-metal x86-64.
+func (t *Target) HostInfo() gdbproto.HostInfo {
+	return gdbproto.HostInfo{Triple: "x86_64-unknown-none-elf", PtrSize: 8, Endian: "little",
+		OSType: "none", Vendor: "unknown"}
+}
+
+// RegisterInfo describes the registers for lldb's qRegisterInfoN.
+func (t *Target) RegisterInfo() []gdbproto.RegisterInfo {
+	out := make([]gdbproto.RegisterInfo, len(regs))
+	for i, r := range regs {
+		out[i] = gdbproto.RegisterInfo{Name: r.name, BitSize: r.bits, Offset: regOffsets[i],
+			Encoding: r.encoding, Format: r.format, Set: r.set, EHFrame: r.dwarf, DWARF: r.dwarf,
+			Generic: r.generic}
+	}
+	return out
+}
+
+// ExpeditedRegisters: rbp, rsp and rip go with every stop reply.
+func (t *Target) ExpeditedRegisters() []int { return []int{regRBP, regRSP, regRIP} }
+
+// SetPhysMemMode is Qqemu.PhyMemMode (and "monitor phys").
+func (t *Target) SetPhysMemMode(on bool) error {
+	t.phys = on
+	return nil
+}
+
+// PhysMemMode reports the memory mode.
+func (t *Target) PhysMemMode() bool { return t.phys }
+
+// ThreadExtraInfo names the one vCPU as QEMU does.
+func (t *Target) ThreadExtraInfo() string {
+	if t.cpu.Halted() {
+		return "CPU#0 [halted ]"
+	}
+	return "CPU#0 [running]"
+}
+
+// Detach drops the debugger's breakpoints and watchpoints before the
+// machine runs free, so nothing stops it with nobody attached.
+func (t *Target) Detach() error {
+	for addr := range t.sw {
+		t.cpu.SetBreakpoint(addr, false)
+	}
+	for addr := range t.hw {
+		t.cpu.SetBreakpoint(addr, false)
+	}
+	for k := range t.watches {
+		t.cpu.RemoveWatchpoint(k.addr, k.len, cpuWatch[k.kind])
+	}
+	clear(t.sw)
+	clear(t.hw)
+	clear(t.watches)
+	return nil
+}
