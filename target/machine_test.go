@@ -1,0 +1,353 @@
+package target
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"testing"
+
+	"vmapstack/kernelimg"
+	"vmapstack/target/cpu"
+	"vmapstack/target/pvh"
+)
+
+// tinyKernel returns an ELF64 whose one PT_LOAD segment puts code at
+// physical 0x100000 and whose Xen PHYS32_ENTRY note points there.
+func tinyKernel(code []byte) []byte {
+	le := binary.LittleEndian
+	var note bytes.Buffer
+	binary.Write(&note, le, uint32(4)) // namesz "Xen\0"
+	binary.Write(&note, le, uint32(4)) // descsz
+	binary.Write(&note, le, uint32(pvh.NotePhys32Entry))
+	note.WriteString("Xen\x00")
+	binary.Write(&note, le, uint32(0x100000))
+
+	const ehsize, phentsize, nph = 64, 56, 2
+	noteOff := uint64(ehsize + nph*phentsize)
+	codeOff := noteOff + uint64(note.Len())
+	var b bytes.Buffer
+	b.Write([]byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	for _, v := range []any{uint16(2), uint16(62), uint32(1), uint64(0x100000), uint64(ehsize), uint64(0), uint32(0),
+		uint16(ehsize), uint16(phentsize), uint16(nph), uint16(64), uint16(0), uint16(0)} {
+		binary.Write(&b, le, v)
+	}
+	ph := func(typ uint32, off, paddr, size uint64) {
+		for _, v := range []any{typ, uint32(7), off, paddr, paddr, size, size, uint64(4)} {
+			binary.Write(&b, le, v)
+		}
+	}
+	ph(4, noteOff, 0, uint64(note.Len()))
+	ph(1, codeOff, 0x100000, uint64(len(code)))
+	b.Write(note.Bytes())
+	b.Write(code)
+	return b.Bytes()
+}
+
+// echoCmdline is 32-bit code that writes the command line found through
+// start_info (EBX) to COM1, then writes exitCode to isa-debug-exit.
+func echoCmdline(exitCode byte) []byte {
+	return []byte{
+		0x8b, 0x73, 0x18, // mov esi, [ebx+24]   ; cmdline_paddr
+		0x66, 0xba, 0xf8, 0x03, // mov dx, 0x3f8
+		0x8a, 0x06, // loop: mov al, [esi]
+		0x84, 0xc0, // test al, al
+		0x74, 0x04, // jz done
+		0xee,       // out dx, al
+		0x46,       // inc esi
+		0xeb, 0xf6, // jmp loop
+		0x66, 0xba, 0x01, 0x05, // done: mov dx, 0x501
+		0xb0, exitCode, // mov al, code
+		0xee, // out dx, al
+		0xf4, // hlt (not reached: the exit stops the machine)
+	}
+}
+
+func TestMachineBootsPVH(t *testing.T) {
+	var serial bytes.Buffer
+	var logs []string
+	m, err := New(Config{
+		Kernel:      tinyKernel(echoCmdline(1)),
+		KernelPath:  "tiny.elf",
+		Append:      "scenario=tasks nosync",
+		MemoryBytes: 4 << 20,
+		Serial:      &serial,
+		Log:         func(s string) { logs = append(logs, s) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.CPU().State()
+	if s.RIP != 0x100000 || s.GPR[cpu.RBX] != pvh.StartInfoAddr || s.CR0&1 == 0 || s.Seg[cpu.CS].Sel != 0x08 {
+		t.Fatalf("entry state: rip %#x rbx %#x cr0 %#x cs %#x", s.RIP, s.GPR[cpu.RBX], s.CR0, s.Seg[cpu.CS].Sel)
+	}
+	st := m.Run(context.Background())
+	if st.Kind != StopDebugExit || st.Code != 1 {
+		t.Fatalf("stop = %v (%s), want debug-exit 1", st.Kind, st)
+	}
+	if got := serial.String(); got != "scenario=tasks nosync" {
+		t.Errorf("serial = %q", got)
+	}
+	if got := string(m.Console()); got != "scenario=tasks nosync" {
+		t.Errorf("console = %q", got)
+	}
+	if code, ok := m.Exited(); !ok || code != 1 {
+		t.Errorf("Exited = %d %v", code, ok)
+	}
+	// The instruction count is exact: 3 setup, 8 per loop over 21 bytes,
+	// the last test/jz (3 instructions), then 3 to exit.
+	if want := uint64(2 + 21*6 + 3 + 3); st.Instret != want {
+		t.Errorf("instret = %d, want %d", st.Instret, want)
+	}
+	// Running again after the exit reports the exit again, without running.
+	if st2 := m.Run(context.Background()); st2.Kind != StopDebugExit || st2.Instret != st.Instret {
+		t.Errorf("second run: %v at %d", st2.Kind, st2.Instret)
+	}
+	if len(logs) != 0 {
+		t.Errorf("unexpected logs: %q", logs)
+	}
+}
+
+func TestMachineStops(t *testing.T) {
+	tests := []struct {
+		name string
+		code []byte
+		want StopKind
+		log  string
+	}{
+		{"cli hlt hangs", []byte{0xfa, 0xf4}, StopHaltedForever, ""},
+		// ud2 with the IDT of the PVH entry (the real-mode IVT at 0, all
+		// zero): no gate can be delivered, so the CPU shuts down.
+		{"ud2 without an IDT triple-faults", []byte{0x0f, 0x0b}, StopTripleFault, ""},
+		{"unknown port logged once", []byte{
+			0xe4, 0x99, // in al, 0x99
+			0xe4, 0x99, // in al, 0x99
+			0xe6, 0x9a, // out 0x9a, al
+			0x3c, 0xff, // cmp al, 0xff
+			0x75, 0x02, // jne fail
+			0xfa, 0xf4, // cli; hlt
+			0x0f, 0x0b, // fail: ud2
+		}, StopHaltedForever, "unhandled port read: in 0x99"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs []string
+			m, err := New(Config{Kernel: tinyKernel(tc.code), MemoryBytes: 2 << 20, Log: func(s string) { logs = append(logs, s) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := m.Run(context.Background())
+			if st.Kind != tc.want {
+				t.Fatalf("stop = %v (%s), want %v", st.Kind, st, tc.want)
+			}
+			if tc.want == StopTripleFault {
+				if len(st.Chain) < 2 || st.Chain[0].Vector != 6 || !strings.HasPrefix(st.String(), "triple fault: #UD") {
+					t.Errorf("chain %+v, message %q", st.Chain, st)
+				}
+			}
+			if tc.log != "" {
+				if len(logs) != 2 || !strings.Contains(logs[0], tc.log) || !strings.Contains(logs[1], "out 0x9a") {
+					t.Errorf("logs = %q", logs)
+				}
+			}
+		})
+	}
+}
+
+func TestMachineRunUntilAndStep(t *testing.T) {
+	m, err := New(Config{Kernel: tinyKernel(echoCmdline(0)), Append: "abc", MemoryBytes: 2 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := m.RunUntil(context.Background(), 5)
+	if st.Kind != StopLimit || st.Instret != 5 {
+		t.Fatalf("RunUntil: %v at %d", st.Kind, st.Instret)
+	}
+	st = m.Step(context.Background())
+	if st.Kind != StopStep || st.Instret != 6 {
+		t.Fatalf("Step: %v at %d", st.Kind, st.Instret)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if st := m.Run(ctx); st.Kind != StopRequested {
+		t.Fatalf("cancelled Run: %v", st.Kind)
+	}
+	// A stale stop request does not stop the next run.
+	st = m.Run(context.Background())
+	if st.Kind != StopDebugExit || st.Code != 0 {
+		t.Fatalf("final run: %s", st)
+	}
+	if got := string(m.Console()); got != "abc" {
+		t.Errorf("console %q", got)
+	}
+}
+
+func TestMachineRequestStop(t *testing.T) {
+	// jmp $ forever: only a stop request ends the run.
+	m, err := New(Config{Kernel: tinyKernel([]byte{0xeb, 0xfe}), MemoryBytes: 2 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := m.RunUntil(context.Background(), 1000)
+	if st.Kind != StopLimit {
+		t.Fatalf("%v", st.Kind)
+	}
+	m.RequestStop()
+	if st := m.Run(context.Background()); st.Kind != StopRequested {
+		t.Fatalf("after RequestStop: %v", st.Kind)
+	}
+	// The next run is not stopped by the consumed request.
+	if st := m.RunUntil(context.Background(), 5000); st.Kind != StopLimit || st.Instret != 5000 {
+		t.Fatalf("next run: %v at %d", st.Kind, st.Instret)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no note", Config{Kernel: tinyKernel(nil)[:0], KernelPath: "x.elf"}, "boot: x.elf: not an ELF file"},
+		{"odd memory", Config{Kernel: tinyKernel([]byte{0xf4}), MemoryBytes: 3<<20 + 1}, "not a multiple of 4 KiB"},
+		{"too much memory", Config{Kernel: tinyKernel([]byte{0xf4}), MemoryBytes: 4 << 30}, "above the supported"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(tc.cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestMachineTraceInt(t *testing.T) {
+	var trace bytes.Buffer
+	m, err := New(Config{Kernel: tinyKernel([]byte{0x0f, 0x0b}), MemoryBytes: 2 << 20, TraceInt: &trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := m.Run(context.Background())
+	if st.Kind != StopTripleFault {
+		t.Fatalf("stop %s", st)
+	}
+	lines := strings.Split(strings.TrimSuffix(trace.String(), "\n"), "\n")
+	// Every delivery but the fault raised while delivering #DF has a line.
+	evs := m.Events()
+	if n := len(evs); n > 0 && evs[n-1].Nested != 0 && evs[n-2].Vector == 8 {
+		evs = evs[:n-1]
+	}
+	if len(lines) != len(evs) || len(lines) < 3 {
+		t.Fatalf("%d trace lines for %d events:\n%s", len(lines), len(evs), trace.String())
+	}
+	// ud2 at the entry point, in 32-bit protected mode (CS 0x08, SS 0x10).
+	want0 := "     0: v=06 e=0000 i=0 cpl=0 IP=0008:0000000000100000 pc=0000000000100000 SP=0010:0000000000000000 env->regs[R_EAX]="
+	if !strings.HasPrefix(lines[0], want0) {
+		t.Errorf("line 0 = %q, want prefix %q", lines[0], want0)
+	}
+	for i, l := range lines {
+		if want := fmt.Sprintf("%6d: v=%02x ", i, evs[i].Vector); !strings.HasPrefix(l, want) {
+			t.Errorf("line %d = %q, want prefix %q", i, l, want)
+		}
+	}
+}
+
+// A guest that reprograms the PIT must get its first interrupt edge at
+// the new period, not at the deadline computed from the reset state
+// (18.2 Hz) before the run slice started.
+func TestMachinePITReprogramEndsSlice(t *testing.T) {
+	code := []byte{
+		0xb0, 0x30, 0xe6, 0x43, // counter 0, lobyte/hibyte, mode 0
+		0xb0, 0xa9, 0xe6, 0x40, // count 1193 = 0x04a9: 1 ms
+		0xb0, 0x04, 0xe6, 0x40,
+		0xb0, 0x0a, 0xe6, 0x20, // OCW3: read IRR
+		0xe4, 0x20, // loop: in al, 0x20
+		0xa8, 0x01, // test al, 1
+		0x74, 0xfa, // jz loop
+		0xb0, 0x00, 0x66, 0xba, 0x01, 0x05, 0xee, // exit 0
+	}
+	m, err := New(Config{Kernel: tinyKernel(code), MemoryBytes: 2 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := m.Run(context.Background())
+	if st.Kind != StopDebugExit {
+		t.Fatalf("stop %s", st)
+	}
+	// 1193 PIT ticks are 999,847 ns = instructions; the IRR poll loop is
+	// 3 instructions long.
+	if st.Instret < 999_000 || st.Instret > 1_001_000 {
+		t.Errorf("IRQ0 seen at instruction %d, want about 1,000,000", st.Instret)
+	}
+}
+
+// SerialIn reaches the guest through the UART's receive buffer.
+func TestMachineSerialInput(t *testing.T) {
+	code := []byte{
+		0x66, 0xba, 0xfd, 0x03, // mov dx, 0x3fd (LSR)
+		0xec,       // poll: in al, dx
+		0xa8, 0x01, // test al, 1 (data ready)
+		0x74, 0xfb, // jz poll
+		0x66, 0xba, 0xf8, 0x03, // mov dx, 0x3f8
+		0xec,       // in al, dx
+		0xee,       // out dx, al   (echo)
+		0x3c, 0x0a, // cmp al, '\n'
+		0x75, 0xed, // jne start
+		0x66, 0xba, 0x01, 0x05, 0xb0, 0x00, 0xee, // exit 0
+	}
+	var serial bytes.Buffer
+	m, err := New(Config{Kernel: tinyKernel(code), MemoryBytes: 2 << 20, Serial: &serial, SerialIn: strings.NewReader("echo me\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The input arrives from a goroutine: give the guest a generous
+	// instruction budget rather than a time limit.
+	st := m.RunUntil(context.Background(), 1<<32)
+	if st.Kind != StopDebugExit {
+		t.Fatalf("stop %s, console %q", st, serial.String())
+	}
+	if serial.String() != "echo me\n" {
+		t.Errorf("echoed %q", serial.String())
+	}
+}
+
+// The machine is deterministic: the same kernel and command line give the
+// same instruction count, console and exception history, run after run
+// (timer interrupts included: time is the instruction count).
+func TestMachineDeterministic(t *testing.T) {
+	type result struct {
+		stop    Stop
+		console string
+		events  []cpu.Event
+	}
+	runOnce := func() result {
+		m, err := New(Config{Kernel: kernelimg.ELF, KernelPath: "kernel.elf", Append: "scenario=tasks"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := m.Run(context.Background())
+		return result{st, string(m.Console()), m.Events()}
+	}
+	a, b := runOnce(), runOnce()
+	if a.stop.Kind != StopDebugExit || a.stop.Code != 0 {
+		t.Fatalf("tasks: %s\n%s", a.stop, a.console)
+	}
+	if a.stop.Instret != b.stop.Instret || a.console != b.console || len(a.events) != len(b.events) {
+		t.Fatalf("runs differ: %d vs %d instructions, %d vs %d events", a.stop.Instret, b.stop.Instret, len(a.events), len(b.events))
+	}
+	timer := 0
+	for i := range a.events {
+		if a.events[i] != b.events[i] {
+			t.Errorf("event %d differs: %+v vs %+v", i, a.events[i], b.events[i])
+		}
+		if a.events[i].Kind == cpu.EventInterrupt {
+			timer++
+		}
+	}
+	// The spinner only finishes because the timer preempts it.
+	if timer == 0 {
+		t.Errorf("no timer interrupt in %+v", a.events)
+	}
+}
