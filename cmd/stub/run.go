@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"vmapstack/target"
+)
+
+// Exit statuses of the stub with --listen none (DESIGN §5): the kernel's
+// isa-debug-exit code (0 success, 1 panic) when it exits that way.
+const (
+	exitTripleFault = 3
+	exitFailure     = 2 // bad flags, a kernel that does not load, a hang, an emulator error
+	exitInterrupted = 130
+)
+
+// stdio are the process's standard streams, replaceable in tests.
+type stdio struct {
+	in  io.Reader
+	out io.Writer
+	err io.Writer
+}
+
+// run builds the machine from the options and either serves a debugger or
+// runs the kernel to its end. It returns the process exit status.
+func run(ctx context.Context, o options, s stdio) int {
+	cfg, closeAll, err := machineConfig(o, s)
+	if err != nil {
+		fmt.Fprintf(s.err, "stub: %v\n", err)
+		return exitFailure
+	}
+	defer closeAll()
+	m, err := target.New(cfg)
+	if err != nil {
+		fmt.Fprintf(s.err, "stub: %v\n", err)
+		return exitFailure
+	}
+	m.SetBreakOn(o.BreakOn)
+	if o.Listen == "none" {
+		return runStandalone(ctx, m, s.err)
+	}
+	return serveDebugger(ctx, o, m, s)
+}
+
+// machineConfig turns the options into a target.Config, opening the
+// serial and trace files. closeAll flushes and closes them.
+func machineConfig(o options, s stdio) (target.Config, func(), error) {
+	var closers []io.Closer
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i].Close()
+		}
+	}
+	cfg := target.Config{
+		Kernel:      embeddedKernel,
+		KernelPath:  embeddedKernelPath,
+		Append:      o.Append,
+		MemoryBytes: o.Memory,
+		Log:         func(msg string) { fmt.Fprintf(s.err, "stub: %s\n", msg) },
+	}
+	if o.Kernel == "" && len(embeddedKernel) == 0 {
+		return cfg, closeAll, fmt.Errorf("this build has no embedded kernel: pass --kernel PATH")
+	}
+	if o.Kernel != "" {
+		data, err := os.ReadFile(o.Kernel)
+		if err != nil {
+			return cfg, closeAll, fmt.Errorf("--kernel: %w", err)
+		}
+		cfg.Kernel, cfg.KernelPath = data, o.Kernel
+	}
+	switch o.Serial {
+	case "none":
+	case "stdio":
+		cfg.Serial = s.out
+		cfg.SerialIn = s.in
+	default:
+		f, err := os.Create(o.Serial)
+		if err != nil {
+			closeAll()
+			return cfg, func() {}, fmt.Errorf("--serial: %w", err)
+		}
+		closers = append(closers, f)
+		cfg.Serial = f
+	}
+	if o.TraceInt != "" {
+		f, err := os.Create(o.TraceInt)
+		if err != nil {
+			closeAll()
+			return cfg, func() {}, fmt.Errorf("--trace-int: %w", err)
+		}
+		closers = append(closers, f)
+		cfg.TraceInt = f
+	}
+	return cfg, closeAll, nil
+}
+
+// runStandalone runs the machine with no debugger until the kernel exits,
+// the CPU shuts down, or the machine can make no progress. A break-on stop
+// prints the delivery on stderr and the machine continues: with no
+// debugger there is nobody to hand the stop to.
+func runStandalone(ctx context.Context, m *target.Machine, errw io.Writer) int {
+	for {
+		st := m.Run(ctx)
+		switch st.Kind {
+		case target.StopDebugExit:
+			return st.Code
+		case target.StopTripleFault:
+			fmt.Fprintf(errw, "stub: %s\n", st)
+			return exitTripleFault
+		case target.StopBreakOn:
+			fmt.Fprintf(errw, "stub: %s\n", st)
+			continue
+		case target.StopBreakpoint, target.StopWatchpoint:
+			// Nobody sets these without a debugger; keep going.
+			continue
+		case target.StopRequested:
+			if ctx.Err() != nil {
+				fmt.Fprintf(errw, "stub: interrupted after %d instructions\n", m.Instret())
+				return exitInterrupted
+			}
+			continue
+		default:
+			fmt.Fprintf(errw, "stub: %s (after %d instructions)\n", st, m.Instret())
+			return exitFailure
+		}
+	}
+}
