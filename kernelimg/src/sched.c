@@ -26,6 +26,12 @@ void sched_init(void)
 }
 
 /*
+ * THREAD_SIZE as an object, so that debuggers read it from DWARF: gcc -g
+ * keeps no macros. kernelsym (monitor stack, monitor tasks) relies on it.
+ */
+const unsigned long thread_size __attribute__((used)) = THREAD_SIZE;
+
+/*
  * Create a task running fn(arg) in mm, on a THREAD_SIZE stack vmalloc'ed
  * at or above vmalloc_from, THREAD_SIZE-aligned, with a guard page below.
  */
