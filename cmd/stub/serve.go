@@ -9,6 +9,7 @@ import (
 
 	"vmapstack/gdbproto"
 	"vmapstack/gdbtarget"
+	"vmapstack/monitor"
 	"vmapstack/target"
 )
 
@@ -27,7 +28,14 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, s stdio) i
 		return exitFailure
 	}
 	path, _ := m.Kernel()
-	t := gdbtarget.New(m, gdbtarget.Config{ExecPath: execPath(o.Kernel)})
+	mon := monitor.New(m, nil)
+	t := gdbtarget.New(m, gdbtarget.Config{
+		ExecPath:     execPath(o.Kernel),
+		Monitor:      mon.Run,
+		DescribeStop: mon.DescribeStop,
+	})
+	// "monitor phys on" and Qqemu.PhyMemMode switch the same mode.
+	mon.OnPhys = func(on bool) { t.SetPhysMemMode(on) }
 	opts := []gdbproto.Option{
 		gdbproto.WithLogf(func(format string, args ...any) {
 			fmt.Fprintf(s.err, "stub: "+strings.TrimPrefix(format, "gdbproto: ")+"\n", args...)
