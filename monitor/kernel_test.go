@@ -124,7 +124,7 @@ var commandCases = []struct {
 		contains(t, out,
 			"task               \"recurse\" pid 1",
 			"[current]",
-			"source             kernel symbols (task_struct.stack; THREAD_SIZE 16K from default)",
+			"source             kernel symbols (task_struct.stack; THREAD_SIZE 16K from DWARF variable thread_size)",
 			fmt.Sprintf("stack              %s-%s  16K", hex16(s), hex16(s+16384)),
 			"bottom             "+hex16(s),
 			"top                "+hex16(s+16384),
