@@ -123,28 +123,40 @@ func VectorName(v uint8) string {
 	return fmt.Sprintf("vector %#02x", v)
 }
 
-// DescribeEvent says what one delivery was: vector, error code, CR2 for
-// #PF, the interrupted RIP and RSP, and how it ended.
+// DescribeEvent says what one delivery was, in the notation of every stop
+// message (the gdb console, stderr, monitor): vector, its details in
+// parentheses, the interrupted RIP and RSP, and the IST used, e.g.
+// "#PF (error 0x2, CR2=0xffffc90000003ff8) at RIP=0x... RSP=0x...".
 func DescribeEvent(e *cpu.Event) string {
 	var b strings.Builder
 	b.WriteString(VectorName(e.Vector))
-	switch e.Kind {
-	case cpu.EventInterrupt:
-		b.WriteString(" (external interrupt)")
-	case cpu.EventSoftware:
-		b.WriteString(" (software interrupt)")
-	}
-	if e.HasError {
-		fmt.Fprintf(&b, " error code %#x", e.ErrorCode)
-	}
-	if e.Vector == 14 {
-		fmt.Fprintf(&b, " cr2 0x%016x", e.CR2)
-	}
-	fmt.Fprintf(&b, " at rip 0x%016x rsp 0x%016x", e.RIP, e.RSP)
+	b.WriteString(eventDetails(e))
+	fmt.Fprintf(&b, " at RIP=0x%016x RSP=0x%016x", e.RIP, e.RSP)
 	if e.IST != 0 {
-		fmt.Fprintf(&b, " ist %d", e.IST)
+		fmt.Fprintf(&b, " on IST%d", e.IST)
 	}
 	return b.String()
+}
+
+// eventDetails is " (external interrupt, error 0x2, CR2=0x...)" or "".
+func eventDetails(e *cpu.Event) string {
+	var d []string
+	switch e.Kind {
+	case cpu.EventInterrupt:
+		d = append(d, "external interrupt")
+	case cpu.EventSoftware:
+		d = append(d, "software interrupt")
+	}
+	if e.HasError {
+		d = append(d, fmt.Sprintf("error %#x", e.ErrorCode))
+	}
+	if e.Vector == 14 {
+		d = append(d, fmt.Sprintf("CR2=0x%016x", e.CR2))
+	}
+	if len(d) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(d, ", ") + ")"
 }
 
 // describeChain explains a triple fault from its chain of deliveries,
@@ -167,24 +179,13 @@ func describeChain(chain []cpu.Event, last *cpu.Event) string {
 			b.WriteString(DescribeEvent(e))
 			b.WriteString(" could not be delivered")
 		case afterDF:
-			fmt.Fprintf(&b, ": %s", VectorName(e.Vector))
-			var details []string
-			if e.HasError {
-				details = append(details, fmt.Sprintf("error code %#x", e.ErrorCode))
-			}
-			if e.Vector == 14 {
-				details = append(details, fmt.Sprintf("cr2 0x%016x", e.CR2))
-			}
-			if len(details) > 0 {
-				fmt.Fprintf(&b, " (%s)", strings.Join(details, ", "))
-			}
-			b.WriteString(" raised while delivering #DF")
+			fmt.Fprintf(&b, ": %s%s raised while delivering #DF", VectorName(e.Vector), eventDetails(e))
 		default:
-			fmt.Fprintf(&b, ": %s", VectorName(e.Vector))
-			if e.HasError && e.Vector != 8 {
-				fmt.Fprintf(&b, " (error code %#x)", e.ErrorCode)
+			details := ""
+			if e.Vector != 8 { // #DF's error code is always 0
+				details = eventDetails(e)
 			}
-			b.WriteString(" could not be delivered either")
+			fmt.Fprintf(&b, ": %s%s could not be delivered either", VectorName(e.Vector), details)
 		}
 		if e.Vector == 8 && !e.Delivered {
 			afterDF = true

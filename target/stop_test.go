@@ -115,8 +115,8 @@ func TestTripleChainAndMessage(t *testing.T) {
 	}
 	st := Stop{Kind: StopTripleFault, Event: &df, Chain: chain}
 	msg := st.String()
-	want := "triple fault: #PF error code 0x2 cr2 0xffffc90000003ff8 at rip 0xffffffff80001000 rsp 0xffffc90000004000 could not be delivered" +
-		": #DF could not be delivered either: #PF (error code 0x2, cr2 0xffffc90000003ff8) raised while delivering #DF [#PF -> #DF -> #PF -> shutdown]"
+	want := "triple fault: #PF (error 0x2, CR2=0xffffc90000003ff8) at RIP=0xffffffff80001000 RSP=0xffffc90000004000 could not be delivered" +
+		": #DF could not be delivered either: #PF (error 0x2, CR2=0xffffc90000003ff8) raised while delivering #DF [#PF -> #DF -> #PF -> shutdown]"
 	if msg != want {
 		t.Errorf("message\n got %q\nwant %q", msg, want)
 	}
@@ -140,7 +140,7 @@ func TestStopStrings(t *testing.T) {
 		{Stop{Kind: StopBreakpoint, Addr: 0xffffffff80000000}, "breakpoint at 0xffffffff80000000"},
 		{Stop{Kind: StopWatchpoint, Addr: 0x1000, Watch: cpu.WatchWrite}, "write watchpoint at 0x0000000000001000"},
 		{Stop{Kind: StopHaltedForever}, "halted with no interrupt that can wake the CPU"},
-		{Stop{Kind: StopBreakOn, Event: &cpu.Event{Vector: 13, HasError: true, ErrorCode: 0x18, RIP: 0x10, RSP: 0x20}}, "break-on: #GP error code 0x18 at rip 0x0000000000000010 rsp 0x0000000000000020"},
+		{Stop{Kind: StopBreakOn, Event: &cpu.Event{Vector: 13, HasError: true, ErrorCode: 0x18, RIP: 0x10, RSP: 0x20}}, "break-on: #GP (error 0x18) at RIP=0x0000000000000010 RSP=0x0000000000000020"},
 		{Stop{Kind: StopRequested}, "stop-requested"},
 	}
 	for _, tc := range tests {

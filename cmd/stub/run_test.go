@@ -86,7 +86,7 @@ func TestTripleFaultMessage(t *testing.T) {
 	}
 	// The three exceptions: the #PF on the guard page, the #DF (no IST,
 	// so on the same full stack), the #PF while pushing the #DF frame.
-	for _, want := range []string{"#PF error code 0x2 cr2 0xffffc90000003ff8", "#DF could not be delivered", "[#PF -> #DF -> #PF -> shutdown]"} {
+	for _, want := range []string{"#PF (error 0x2, CR2=0xffffc90000003ff8)", "#DF could not be delivered", "[#PF -> #DF -> #PF -> shutdown]"} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr %q lacks %q", errs, want)
 		}
@@ -107,14 +107,14 @@ func TestBreakOnWithoutDebugger(t *testing.T) {
 	// The #PF on the guard page is never delivered (pushing its frame
 	// faults), so only the #DF, delivered on IST 1, stops the machine.
 	lines := strings.Split(strings.TrimSpace(errs), "\n")
-	if len(lines) != 1 || !strings.HasPrefix(lines[0], "stub: break-on: #DF error code 0x0 at rip 0xffffffff") || !strings.Contains(lines[0], "ist 1, raised while delivering #PF error code 0x2 cr2 0xffffc90000003ff8") {
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "stub: break-on: #DF (error 0x0) at RIP=0xffffffff") || !strings.Contains(lines[0], "on IST1, raised while delivering #PF (error 0x2, CR2=0xffffc90000003ff8)") {
 		t.Errorf("stderr:\n%s", errs)
 	}
 	// overflow-pf: the #PF is delivered (RSP still had room).
 	o = standalone(t, "scenario=overflow-pf")
 	o.BreakOn, _ = target.ParseBreakOn("pf")
 	code, _, errs = runStub(t, o)
-	if code != 1 || !strings.HasPrefix(errs, "stub: break-on: #PF error code 0x2 cr2 0xffffc90000003") {
+	if code != 1 || !strings.HasPrefix(errs, "stub: break-on: #PF (error 0x2, CR2=0xffffc90000003") {
 		t.Errorf("overflow-pf: exit %d, stderr %q", code, errs)
 	}
 }
