@@ -55,7 +55,7 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, s stdio) i
 
 	fmt.Fprintf(s.err, "stub: %s booted with %q; waiting for a debugger on %s\n", path, o.Append, o.Listen)
 	fmt.Fprintf(s.err, "stub: attach with:  gdb -ex 'target remote %s'\n", gdbAddress(o.Listen))
-	fmt.Fprintf(s.err, "stub:          or:  lldb -o 'gdb-remote %s'\n", lldbAddress(o.Listen))
+	fmt.Fprintf(s.err, "stub:          or:  lldb -o '%s'\n", lldbConnect(o.Listen))
 
 	err = srv.Serve(l)
 	var exit *gdbproto.ExitError
@@ -100,11 +100,11 @@ func gdbAddress(listen string) string {
 	return listen
 }
 
-// lldbAddress is what to type after lldb's "gdb-remote", which wants
-// host:port (or a unix-connect:// URL for a socket).
-func lldbAddress(listen string) string {
+// lldbConnect is the lldb command that attaches: "gdb-remote" takes only
+// [host:]port, so a unix socket needs "process connect" with a URL.
+func lldbConnect(listen string) string {
 	if p, ok := strings.CutPrefix(listen, "unix:"); ok {
-		return "unix-connect://" + p
+		return "process connect unix-connect://" + p
 	}
-	return listen
+	return "gdb-remote " + listen
 }
