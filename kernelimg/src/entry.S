@@ -13,15 +13,32 @@
  * below hold their addresses for trap_init().
  */
 /* Vectors with a CPU-pushed error code: SDM Vol. 3A 6.13, Table 6-1. */
+/*
+ * CFI as in common_entry, from the stub's first instruction on, so that a
+ * debugger stopped where the CPU delivered the exception (break-on df)
+ * unwinds into the interrupted code: CFA is the address above the CPU's
+ * frame (6 words with an error code, 5 without), RIP and RSP are in it.
+ */
 	.macro STUB vec
 	.p2align 4
 stub_\vec:
+	.cfi_startproc simple
+	.cfi_signal_frame
 	.if \vec == 8 || (\vec >= 10 && \vec <= 14) || \vec == 17 || \vec == 21 || \vec == 29 || \vec == 30
+	.cfi_def_cfa %rsp, 48
+	.cfi_offset %rip, -40
+	.cfi_offset %rsp, -16
 	.else
+	.cfi_def_cfa %rsp, 40
+	.cfi_offset %rip, -40
+	.cfi_offset %rsp, -16
 	pushq $0
+	.cfi_adjust_cfa_offset 8
 	.endif
 	pushq $\vec
+	.cfi_adjust_cfa_offset 8
 	jmp common_entry
+	.cfi_endproc
 	.endm
 
 	.altmacro
