@@ -157,10 +157,14 @@ type Event struct {
 	ErrorCode uint64
 	CR2       uint64 // CR2 after the event (set for #PF)
 	CS        uint16 // interrupted context
-	RIP       uint64
-	SS        uint16
-	RSP       uint64
-	CPL       int
+	// RIP is the faulting instruction for a fault, the INT instruction
+	// for INT n/INT3/INTO (as QEMU's -d int shows it; the frame holds the
+	// next one), and the next instruction for an external interrupt.
+	RIP uint64
+	SS  uint16
+	RSP uint64
+	CPL int
+	RAX uint64 // RAX of the interrupted context (QEMU's -d int line shows it)
 	// Nested is the Seq of the delivery during which this one was raised
 	// (e.g. the #PF whose delivery faulted, for a #DF), or 0.
 	Nested uint64
@@ -192,8 +196,12 @@ type Event struct {
 //	func (c *CPU) AddWatchpoint(linear, length uint64, kind WatchKind) / RemoveWatchpoint(...)
 //	func (c *CPU) SetBreakOn(vector uint8, on bool) / BreakOn(vector uint8) bool
 //	func (c *CPU) Events() []Event         // the last 256 deliveries, oldest first
+//	func (c *CPU) EventCount() uint64      // Seq of the newest event (0: none yet)
 //	func (c *CPU) ReadLinear(addr uint64, buf []byte) (int, error)  // debugger access: no A/D updates, no faults raised
 //	func (c *CPU) WriteLinear(addr uint64, buf []byte) (int, error) // invalidates decoded code on those pages
 //	func (c *CPU) WritePhys(addr uint64, buf []byte) (int, error)   // likewise; reads can use the RAM slice
 //	func (c *CPU) Translate(cr3, linear uint64) (phys uint64, ok bool)
 //	func (c *CPU) Stats() Stats            // instructions, decode-cache and TLB figures
+//
+//	CPU.Log func(string) // optional: "cpu: unimplemented instruction at 0x…: <bytes> (<disassembly>)"
+//	                     // (once per address; the guest gets #UD), unknown MSRs

@@ -1,0 +1,181 @@
+package cpu
+
+import (
+	"fmt"
+
+	"vmapstack/target/paging"
+)
+
+// SetBreakpoint sets or clears a breakpoint at a linear address: Run
+// stops with ExitBreakpoint before executing the instruction there.
+func (c *CPU) SetBreakpoint(linear uint64, on bool) {
+	if c.bps == nil {
+		c.bps = make(map[uint64]bool)
+	}
+	if on {
+		c.bps[linear] = true
+	} else {
+		delete(c.bps, linear)
+	}
+	c.nbps = len(c.bps)
+	c.bpFilter = [bpFilterWords]uint64{}
+	for a := range c.bps {
+		c.bpFilter[a>>6&(bpFilterWords-1)] |= 1 << (a & 63)
+	}
+}
+
+// bpFilterWords sizes the breakpoint filter: one bit per value of RIP's
+// low 16 bits.
+const bpFilterWords = 1 << 16 / 64
+
+// AddWatchpoint watches [linear, linear+length) for guest data accesses of
+// the given kind; the instruction completes, then Run returns
+// ExitWatchpoint.
+func (c *CPU) AddWatchpoint(linear, length uint64, kind WatchKind) {
+	if length == 0 {
+		length = 1
+	}
+	c.watches = append(c.watches, watch{linear, length, kind})
+	c.watching = true
+}
+
+// RemoveWatchpoint removes a watchpoint added with the same arguments.
+func (c *CPU) RemoveWatchpoint(linear, length uint64, kind WatchKind) {
+	if length == 0 {
+		length = 1
+	}
+	for i, w := range c.watches {
+		if w == (watch{linear, length, kind}) {
+			c.watches = append(c.watches[:i], c.watches[i+1:]...)
+			break
+		}
+	}
+	c.watching = len(c.watches) > 0
+}
+
+func (c *CPU) checkWatch(lin, n uint64, kind WatchKind) {
+	if c.watchHit {
+		return
+	}
+	for _, w := range c.watches {
+		if w.kind&kind != 0 && lin < w.addr+w.length && w.addr < lin+n {
+			c.watchHit = true
+			c.brk = true
+			c.watchAddr = w.addr
+			c.watchKind = kind
+			return
+		}
+	}
+}
+
+// Events returns the last (up to 256) delivery attempts, oldest first.
+func (c *CPU) Events() []Event {
+	n := c.nevents
+	if n > eventRing {
+		n = eventRing
+	}
+	out := make([]Event, 0, n)
+	for s := c.nevents - n + 1; s <= c.nevents; s++ {
+		out = append(out, c.events[s%eventRing])
+	}
+	return out
+}
+
+// EventCount is the Seq of the newest event (0 when none happened): a
+// cheap way to see whether Events would return anything new.
+func (c *CPU) EventCount() uint64 { return c.nevents }
+
+// debugXlate translates for the debugger: the current CR3, no A/D
+// updates, no fault raised, no TLB involved.
+func (c *CPU) debugXlate(lin uint64) (uint64, error) {
+	if !c.paging {
+		return lin, nil
+	}
+	t, f := paging.Translate(c.ram, c.cr3, lin, paging.Access{}, paging.Mode{NXE: true}, false)
+	if f != nil {
+		return 0, fmt.Errorf("linear %#x: %w", lin, f)
+	}
+	return t.Phys, nil
+}
+
+// ReadLinear reads guest memory at a linear address through the current
+// page tables, as the debugger sees it; it stops at the first unmapped
+// page and returns how many bytes it read.
+func (c *CPU) ReadLinear(addr uint64, buf []byte) (int, error) {
+	done := 0
+	for done < len(buf) {
+		a := addr + uint64(done)
+		p, err := c.debugXlate(a)
+		if err != nil {
+			return done, err
+		}
+		n := int(pageSize - a&0xfff)
+		if n > len(buf)-done {
+			n = len(buf) - done
+		}
+		for i := 0; i < n; i++ {
+			q := p + uint64(i)
+			if q < uint64(len(c.ram)) {
+				buf[done+i] = c.ram[q]
+			} else {
+				buf[done+i] = 0xff
+			}
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// WriteLinear writes guest memory at a linear address (ignoring write
+// protection, as a debugger may) and drops decoded code it overwrites.
+func (c *CPU) WriteLinear(addr uint64, buf []byte) (int, error) {
+	done := 0
+	for done < len(buf) {
+		a := addr + uint64(done)
+		p, err := c.debugXlate(a)
+		if err != nil {
+			return done, err
+		}
+		n := int(pageSize - a&0xfff)
+		if n > len(buf)-done {
+			n = len(buf) - done
+		}
+		if _, err := c.WritePhys(p, buf[done:done+n]); err != nil {
+			return done, err
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// WritePhys writes guest physical memory, dropping decoded code there.
+func (c *CPU) WritePhys(addr uint64, buf []byte) (int, error) {
+	if addr >= uint64(len(c.ram)) {
+		return 0, fmt.Errorf("physical %#x: outside RAM (%#x bytes)", addr, len(c.ram))
+	}
+	n := copy(c.ram[addr:], buf)
+	for pn := addr >> 12; pn <= (addr+uint64(n)-1)>>12 && n > 0; pn++ {
+		if pn < uint64(len(c.code)) && c.code[pn] != nil {
+			if c.fetchPage == c.code[pn] {
+				c.forgetFetch()
+			}
+			c.code[pn] = nil
+			c.ncode--
+			c.stats.Invalidates++
+		}
+	}
+	if n < len(buf) {
+		return n, fmt.Errorf("physical %#x: outside RAM (%#x bytes)", addr+uint64(n), len(c.ram))
+	}
+	return n, nil
+}
+
+// Translate translates a linear address with the tables at cr3 without
+// side effects (no A/D updates, no TLB).
+func (c *CPU) Translate(cr3, linear uint64) (phys uint64, ok bool) {
+	t, f := paging.Translate(c.ram, cr3, linear, paging.Access{}, paging.Mode{NXE: true}, false)
+	if f != nil {
+		return 0, false
+	}
+	return t.Phys, true
+}

@@ -1,0 +1,231 @@
+package cpu
+
+import "math/bits"
+
+// RFLAGS bits (SDM Vol. 1 3.4.3).
+const (
+	flagCF   = 1 << 0
+	flagPF   = 1 << 2
+	flagAF   = 1 << 4
+	flagZF   = 1 << 6
+	flagSF   = 1 << 7
+	flagTF   = 1 << 8
+	flagIF   = 1 << 9
+	flagDF   = 1 << 10
+	flagOF   = 1 << 11
+	flagIOPL = 3 << 12
+	flagNT   = 1 << 14
+	flagRF   = 1 << 16
+	flagVM   = 1 << 17
+	flagAC   = 1 << 18
+	flagID   = 1 << 21
+
+	arithFlags = flagCF | flagPF | flagAF | flagZF | flagSF | flagOF
+	// flags POPF/IRET may change in our machine (no VM86, no VIF/VIP).
+	writableFlags = arithFlags | flagTF | flagIF | flagDF | flagIOPL | flagNT | flagRF | flagAC | flagID
+)
+
+// Lazy flag operation kinds: the arithmetic flags are computed from the
+// last result and operands only when something reads them.
+const (
+	lzNone  uint8 = iota // c.flags holds the arithmetic flags
+	lzAdd                // res = a + b
+	lzAdc                // res = a + b + cin
+	lzSub                // res = a - b (also CMP)
+	lzSbb                // res = a - b - cin
+	lzLogic              // AND OR XOR TEST: CF=OF=AF=0
+	lzInc                // res = a + 1, CF kept in cin
+	lzDec                // res = a - 1, CF kept in cin
+	lzNeg                // res = 0 - a (a in a)
+)
+
+type lazy struct {
+	op   uint8
+	size uint8 // operand size in bytes
+	cin  bool  // carry in (ADC/SBB) or the preserved CF (INC/DEC)
+	res  uint64
+	a, b uint64
+}
+
+// masks and signs are indexed by operand size in bytes (a table load is
+// cheaper than a variable shift, which Go must guard for counts >= 64).
+var masks = [16]uint64{1: 0xff, 2: 0xffff, 4: 0xffffffff, 8: ^uint64(0)}
+var signs = [16]uint64{1: 0x80, 2: 0x8000, 4: 0x80000000, 8: 1 << 63}
+
+func sizeMask(size uint8) uint64 { return masks[size&15] }
+
+func signBit(size uint8) uint64 { return signs[size&15] }
+
+func parity(v uint64) bool { return bits.OnesCount8(uint8(v))&1 == 0 }
+
+func (c *CPU) setLazy(op uint8, size uint8, res, a, b uint64) {
+	c.lz.op, c.lz.size, c.lz.res, c.lz.a, c.lz.b = op, size, res, a, b
+}
+
+// setFlagsEager stores computed arithmetic flags (for shifts, multiplies,
+// bit operations): f holds the new values of the bits in mask; the other
+// arithmetic flags are materialised first so they survive.
+func (c *CPU) setFlagsEager(mask, f uint64) {
+	if mask == arithFlags {
+		c.lz.op = lzNone
+		c.flags = c.flags&^arithFlags | f&arithFlags
+		return
+	}
+	c.materialize()
+	c.flags = c.flags&^mask | f&mask
+}
+
+// materialize folds the lazy state into c.flags.
+func (c *CPU) materialize() {
+	if c.lz.op == lzNone {
+		return
+	}
+	c.flags = c.flags&^arithFlags | c.arith()
+	c.lz.op = lzNone
+}
+
+// rflags returns the full RFLAGS value without changing the lazy state.
+func (c *CPU) rflags() uint64 {
+	if c.lz.op == lzNone {
+		return c.flags | 2
+	}
+	return c.flags&^arithFlags | c.arith() | 2
+}
+
+// setRflags replaces RFLAGS (POPF, IRET, SetState).
+func (c *CPU) setRflags(v uint64) {
+	c.brk = true // IF may have been set: look at INTR again
+	c.lz.op = lzNone
+	c.flags = v&writableFlags | 2
+}
+
+// arith computes the six arithmetic flags from the lazy state.
+func (c *CPU) arith() uint64 {
+	var f uint64
+	if c.cf() {
+		f |= flagCF
+	}
+	if parity(c.lz.res) {
+		f |= flagPF
+	}
+	if c.af() {
+		f |= flagAF
+	}
+	if c.lz.res&sizeMask(c.lz.size) == 0 {
+		f |= flagZF
+	}
+	if c.lz.res&signBit(c.lz.size) != 0 {
+		f |= flagSF
+	}
+	if c.of() {
+		f |= flagOF
+	}
+	return f
+}
+
+func (c *CPU) cf() bool {
+	l := &c.lz
+	switch l.op {
+	case lzNone:
+		return c.flags&flagCF != 0
+	case lzAdd:
+		return l.res < l.a
+	case lzAdc:
+		return l.res < l.a || (l.cin && l.res == l.a)
+	case lzSub:
+		return l.a < l.b
+	case lzSbb:
+		return l.a < l.b || (l.cin && l.a == l.b)
+	case lzLogic:
+		return false
+	case lzInc, lzDec:
+		return l.cin
+	case lzNeg:
+		return l.a != 0
+	}
+	return false
+}
+
+func (c *CPU) zf() bool {
+	if c.lz.op == lzNone {
+		return c.flags&flagZF != 0
+	}
+	return c.lz.res&sizeMask(c.lz.size) == 0
+}
+
+func (c *CPU) sf() bool {
+	if c.lz.op == lzNone {
+		return c.flags&flagSF != 0
+	}
+	return c.lz.res&signBit(c.lz.size) != 0
+}
+
+func (c *CPU) pf() bool {
+	if c.lz.op == lzNone {
+		return c.flags&flagPF != 0
+	}
+	return parity(c.lz.res)
+}
+
+func (c *CPU) af() bool {
+	l := &c.lz
+	switch l.op {
+	case lzNone:
+		return c.flags&flagAF != 0
+	case lzLogic:
+		return false
+	case lzInc:
+		return (l.a^1^l.res)&0x10 != 0
+	case lzDec:
+		return (l.a^1^l.res)&0x10 != 0
+	case lzNeg:
+		return (l.a^l.res)&0x10 != 0
+	}
+	return (l.a^l.b^l.res)&0x10 != 0
+}
+
+func (c *CPU) of() bool {
+	l := &c.lz
+	sb := signBit(l.size)
+	switch l.op {
+	case lzNone:
+		return c.flags&flagOF != 0
+	case lzAdd, lzAdc:
+		return (l.a^l.res)&(l.b^l.res)&sb != 0
+	case lzSub, lzSbb:
+		return (l.a^l.b)&(l.a^l.res)&sb != 0
+	case lzLogic:
+		return false
+	case lzInc:
+		return l.res&sizeMask(l.size) == sb
+	case lzDec:
+		return l.res&sizeMask(l.size) == sb-1
+	case lzNeg:
+		return l.res&sizeMask(l.size) == sb
+	}
+	return false
+}
+
+// cond evaluates condition code cc (the low nibble of Jcc/SETcc/CMOVcc).
+func (c *CPU) cond(cc uint8) bool {
+	var r bool
+	switch cc >> 1 {
+	case 0: // O
+		r = c.of()
+	case 1: // B
+		r = c.cf()
+	case 2: // E
+		r = c.zf()
+	case 3: // BE
+		r = c.cf() || c.zf()
+	case 4: // S
+		r = c.sf()
+	case 5: // P
+		r = c.pf()
+	case 6: // L
+		r = c.sf() != c.of()
+	case 7: // LE
+		r = c.zf() || c.sf() != c.of()
+	}
+	return r != (cc&1 != 0)
+}

@@ -1,0 +1,128 @@
+package cpu
+
+import "golang.org/x/arch/x86/x86asm"
+
+// repChunk bounds the iterations one REP instruction runs before it is
+// counted as retired and restarted, so a huge RCX cannot stall the loop
+// (the architecture allows interrupting REP between iterations, SDM Vol.
+// 2 REP).
+const repChunk = 1 << 16
+
+type strKind uint8
+
+const (
+	strMovs strKind = iota
+	strStos
+	strLods
+	strCmps
+	strScas
+	strIns
+	strOuts
+)
+
+var strOps = func() (t [x86asm.XTEST + 1]struct {
+	kind strKind
+	size uint8
+}) {
+	set := func(k strKind, ops ...x86asm.Op) {
+		for i, op := range ops {
+			t[op].kind = k
+			t[op].size = 1 << i
+		}
+	}
+	set(strMovs, x86asm.MOVSB, x86asm.MOVSW, x86asm.MOVSD, x86asm.MOVSQ)
+	set(strStos, x86asm.STOSB, x86asm.STOSW, x86asm.STOSD, x86asm.STOSQ)
+	set(strLods, x86asm.LODSB, x86asm.LODSW, x86asm.LODSD, x86asm.LODSQ)
+	set(strCmps, x86asm.CMPSB, x86asm.CMPSW, x86asm.CMPSD, x86asm.CMPSQ)
+	set(strScas, x86asm.SCASB, x86asm.SCASW, x86asm.SCASD, x86asm.SCASQ)
+	set(strIns, x86asm.INSB, x86asm.INSW, x86asm.INSD)
+	set(strOuts, x86asm.OUTSB, x86asm.OUTSW, x86asm.OUTSD)
+	return t
+}()
+
+// str executes the string instructions with their REP prefixes. Each
+// iteration updates RSI/RDI/RCX, so a fault in the middle leaves a state
+// from which the instruction restarts correctly.
+func (c *CPU) str(in *inst) {
+	d := strOps[in.op]
+	size := d.size
+	am := sizeMask(in.asize)
+	step := uint64(size)
+	if c.flags&flagDF != 0 {
+		step = -step
+	}
+	src := uint8(DS)
+	if in.segovr != noReg {
+		src = in.segovr
+	}
+	if (d.kind == strIns || d.kind == strOuts) && c.cpl > int(c.flags&flagIOPL>>12) {
+		c.raiseErr(vecGP, 0)
+	}
+	rep := in.rep != 0
+	for n := 0; ; n++ {
+		if rep {
+			if c.gpr[RCX]&am == 0 {
+				return
+			}
+			if n == repChunk {
+				c.next = c.rip // not finished: run again
+				return
+			}
+		}
+		si, di := c.gpr[RSI]&am, c.gpr[RDI]&am
+		var zf bool
+		switch d.kind {
+		case strMovs:
+			v := c.read(c.lin(src, si), size)
+			c.write(c.lin(ES, di), size, v)
+			c.setReg(RSI, in.asize, si+step)
+			c.setReg(RDI, in.asize, di+step)
+		case strStos:
+			c.write(c.lin(ES, di), size, c.gpr[RAX])
+			c.setReg(RDI, in.asize, di+step)
+		case strLods:
+			v := c.read(c.lin(src, si), size)
+			c.setReg(RAX, size, v)
+			c.setReg(RSI, in.asize, si+step)
+		case strCmps:
+			a := c.read(c.lin(src, si), size)
+			b := c.read(c.lin(ES, di), size)
+			c.setReg(RSI, in.asize, si+step)
+			c.setReg(RDI, in.asize, di+step)
+			c.setLazy(lzSub, size, (a-b)&sizeMask(size), a, b)
+			zf = a == b
+		case strScas:
+			a := c.gpr[RAX] & sizeMask(size)
+			b := c.read(c.lin(ES, di), size)
+			c.setReg(RDI, in.asize, di+step)
+			c.setLazy(lzSub, size, (a-b)&sizeMask(size), a, b)
+			zf = a == b
+		case strIns:
+			c.checkWrite(c.lin(ES, di), size)
+			v := c.in(uint16(c.gpr[RDX]), size)
+			c.write(c.lin(ES, di), size, v)
+			c.setReg(RDI, in.asize, di+step)
+		case strOuts:
+			v := c.read(c.lin(src, si), size)
+			c.out(uint16(c.gpr[RDX]), size, v)
+			c.setReg(RSI, in.asize, si+step)
+		}
+		if !rep {
+			return
+		}
+		c.setReg(RCX, in.asize, (c.gpr[RCX]-1)&am)
+		if d.kind == strCmps || d.kind == strScas {
+			if in.rep == 0xf3 && !zf || in.rep == 0xf2 && zf {
+				return
+			}
+		}
+		if c.watchHit {
+			// Stop after this iteration so the debugger sees it; the
+			// instruction resumes where it stopped.
+			if c.gpr[RCX]&am != 0 {
+				c.next = c.rip
+			}
+			return
+		}
+	}
+}

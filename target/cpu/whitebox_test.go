@@ -1,0 +1,450 @@
+package cpu
+
+import (
+	"math/big"
+	"testing"
+)
+
+func TestDecodeCacheInvalidatedByGuestWrite(t *testing.T) {
+	// mov $1,%eax; hlt
+	c, _ := newWB(t, []byte{0xb8, 0x01, 0, 0, 0, 0xf4})
+	if ex := c.Run(100); ex.Kind != ExitHalt || c.Reg(RAX) != 1 {
+		t.Fatalf("first run: exit %v rax %#x", ex.Kind, c.Reg(RAX))
+	}
+	pn := uint64(wbCode >> 12)
+	if c.code[pn] == nil {
+		t.Fatal("code page not marked as holding decoded code")
+	}
+	// A data write elsewhere in the page does not drop the decoded code.
+	c.write(wbCode+0x800, 8, 0x1234)
+	if c.code[pn] == nil {
+		t.Fatal("write outside decoded bytes dropped the page")
+	}
+	// A guest write over the immediate does.
+	c.write(wbCode+1, 1, 2)
+	if c.code[pn] != nil {
+		t.Fatal("write over decoded code kept the page")
+	}
+	c.halted = false
+	c.SetRIP(wbCode)
+	if ex := c.Run(200); ex.Kind != ExitHalt || c.Reg(RAX) != 2 {
+		t.Fatalf("after rewrite: exit %v rax %#x, want rax 2", ex.Kind, c.Reg(RAX))
+	}
+}
+
+func TestDecodeCacheInvalidatedByDebuggerWrite(t *testing.T) {
+	c, _ := newWB(t, []byte{0xb8, 0x01, 0, 0, 0, 0xf4})
+	c.Run(100)
+	if _, err := c.WriteLinear(wbCode+1, []byte{7}); err != nil {
+		t.Fatal(err)
+	}
+	if c.code[wbCode>>12] != nil {
+		t.Fatal("WriteLinear kept decoded code")
+	}
+	c.halted = false
+	c.SetRIP(wbCode)
+	if c.Run(200); c.Reg(RAX) != 7 {
+		t.Fatalf("rax %#x, want 7", c.Reg(RAX))
+	}
+}
+
+func TestDecodeCacheKeyedByMode(t *testing.T) {
+	// 48 ff c0 is "inc rax" in 64-bit mode but "dec eax; inc eax" in
+	// 32-bit mode: the same physical bytes must be decoded per mode.
+	c, _ := newWB(t, []byte{0x48, 0xff, 0xc0, 0xf4})
+	c.Run(10)
+	if c.Reg(RAX) != 1 {
+		t.Fatalf("64-bit: rax %#x", c.Reg(RAX))
+	}
+	in := c.fetchAt(t, wbCode)
+	if in.mode != 64 || in.len != 3 {
+		t.Fatalf("cached entry mode %d len %d", in.mode, in.len)
+	}
+}
+
+func (c *CPU) fetchAt(t *testing.T, rip uint64) *inst {
+	t.Helper()
+	old := c.rip
+	c.rip = rip
+	defer func() { c.rip = old }()
+	return c.fetch()
+}
+
+// refFlags computes the arithmetic flags of op on size-byte operands with
+// exact big-integer arithmetic, independently of the lazy evaluator: CF is
+// "the unsigned result does not fit", OF "the signed result does not fit".
+func refFlags(op uint8, size uint8, a, b uint64, cin bool) (res uint64, f uint64) {
+	w := 8 * uint(size)
+	m := sizeMask(size)
+	a, b = a&m, b&m
+	ci := int64(0)
+	if cin && (op == lzAdc || op == lzSbb) {
+		ci = 1
+	}
+	if op == lzNeg {
+		a, b = 0, a
+	}
+	ua, ub := new(big.Int).SetUint64(a), new(big.Int).SetUint64(b)
+	sa, sb := big.NewInt(int64(signExtend(a, size))), big.NewInt(int64(signExtend(b, size)))
+	bc := big.NewInt(ci)
+	var u, s *big.Int
+	var af bool
+	switch op {
+	case lzAdd, lzAdc:
+		u = new(big.Int).Add(ua, ub)
+		u.Add(u, bc)
+		s = new(big.Int).Add(sa, sb)
+		s.Add(s, bc)
+		af = (a&0xf)+(b&0xf)+uint64(ci) > 0xf
+	default:
+		u = new(big.Int).Sub(ua, ub)
+		u.Sub(u, bc)
+		s = new(big.Int).Sub(sa, sb)
+		s.Sub(s, bc)
+		af = a&0xf < b&0xf+uint64(ci)
+	}
+	umax := new(big.Int).Lsh(big.NewInt(1), w)
+	smax := new(big.Int).Lsh(big.NewInt(1), w-1)
+	smin := new(big.Int).Neg(smax)
+	if u.Sign() < 0 || u.Cmp(umax) >= 0 {
+		f |= flagCF
+	}
+	if s.Cmp(smin) < 0 || s.Cmp(smax) >= 0 {
+		f |= flagOF
+	}
+	if af {
+		f |= flagAF
+	}
+	res = new(big.Int).And(u, new(big.Int).SetUint64(m)).Uint64()
+	if u.Sign() < 0 {
+		res = new(big.Int).Add(u, umax).Uint64() & m
+	}
+	return res, f | szp(res, size)
+}
+
+func TestLazyFlagsMaterialise(t *testing.T) {
+	vals := []uint64{0, 1, 2, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000,
+		0xffffffff, 0x7fffffffffffffff, 0x8000000000000000, 0xffffffffffffffff, 0x123456789abcdef0, 0xf}
+	ops := []struct {
+		name string
+		op   uint8
+	}{{"add", lzAdd}, {"adc", lzAdc}, {"sub", lzSub}, {"sbb", lzSbb}, {"neg", lzNeg}}
+	c := New(make([]byte, 4096), nil, nil)
+	n := 0
+	for _, o := range ops {
+		for _, size := range []uint8{1, 2, 4, 8} {
+			m := sizeMask(size)
+			for _, a := range vals {
+				for _, b := range vals {
+					for _, cin := range []bool{false, true} {
+						res, want := refFlags(o.op, size, a, b, cin)
+						a, b := a&m, b&m
+						if o.op == lzNeg {
+							c.setLazy(lzNeg, size, res, a, 0)
+						} else {
+							c.setLazy(o.op, size, res, a, b)
+						}
+						c.lz.cin = cin && (o.op == lzAdc || o.op == lzSbb)
+						if o.op != lzAdc && o.op != lzSbb && cin {
+							continue
+						}
+						got := c.rflags() & arithFlags
+						if got != want {
+							t.Fatalf("%s size %d a %#x b %#x cin %v: flags %#x, want %#x", o.name, size, a, b, cin, got, want)
+						}
+						// every condition code agrees with the materialised flags
+						for cc := uint8(0); cc < 16; cc++ {
+							lazy := c.cond(cc)
+							saved := c.lz
+							c.materialize()
+							eager := c.cond(cc)
+							c.lz = saved
+							if lazy != eager {
+								t.Fatalf("%s size %d a %#x b %#x: cond %d lazy %v eager %v", o.name, size, a, b, cc, lazy, eager)
+							}
+						}
+						n++
+					}
+				}
+			}
+		}
+	}
+	if n < 1000 {
+		t.Fatalf("only %d cases checked", n)
+	}
+}
+
+func TestIncDecKeepCarry(t *testing.T) {
+	c := New(make([]byte, 4096), nil, nil)
+	for _, cf := range []bool{false, true} {
+		c.setFlagsEager(flagCF, b2f(cf, flagCF))
+		// inc of 0x7f (8-bit) overflows, sets AF, keeps CF
+		c.lz = lazy{op: lzInc, size: 1, res: 0x80, a: 0x7f, b: 1, cin: cf}
+		f := c.rflags()
+		if (f&flagCF != 0) != cf || f&flagOF == 0 || f&flagAF == 0 || f&flagSF == 0 {
+			t.Fatalf("inc cf=%v: flags %#x", cf, f)
+		}
+		c.lz = lazy{op: lzDec, size: 4, res: 0x7fffffff, a: 0x80000000, b: 1, cin: cf}
+		f = c.rflags()
+		if (f&flagCF != 0) != cf || f&flagOF == 0 || f&flagSF != 0 {
+			t.Fatalf("dec cf=%v: flags %#x", cf, f)
+		}
+	}
+}
+
+func pte(ram []byte, page uint64) uint64 {
+	off := wbPT + 8*page
+	return uint64(ram[off]) | uint64(ram[off+1])<<8 | uint64(ram[off+2])<<16 | uint64(ram[off+3])<<24 |
+		uint64(ram[off+4])<<32 | uint64(ram[off+5])<<40 | uint64(ram[off+6])<<48 | uint64(ram[off+7])<<56
+}
+
+func TestTLBNotPresentNotCached(t *testing.T) {
+	c, ram := newWB(t, nil)
+	page := uint64(0x300)
+	le64(ram, wbPT+8*page, 0) // not present
+	f := catch(func() { c.read(page<<12, 8) })
+	if f == nil || f.vector != vecPF || c.cr2 != page<<12 {
+		t.Fatalf("fault %+v cr2 %#x, want #PF at %#x", f, c.cr2, page<<12)
+	}
+	// Map it without any flush: the failed walk must not have been cached
+	// (SDM 4.10.2.3), so the access now succeeds.
+	le64(ram, wbPT+8*page, 0x250000|7)
+	ram[0x250000] = 0x5a
+	var v uint64
+	if f := catch(func() { v = c.read(page<<12, 1) }); f != nil {
+		t.Fatalf("access after mapping faulted: %+v", f)
+	}
+	if v != 0x5a {
+		t.Fatalf("read %#x, want 0x5a", v)
+	}
+}
+
+func TestTLBInvlpgAndCR3Flush(t *testing.T) {
+	c, ram := newWB(t, nil)
+	ram[0x250000], ram[0x260000], ram[0x270000] = 1, 2, 3
+	const local, global = uint64(0x310), uint64(0x311)
+	le64(ram, wbPT+8*local, 0x250000|7)
+	le64(ram, wbPT+8*global, 0x250000|7|1<<8) // G
+	for _, p := range []uint64{local, global} {
+		if v := c.read(p<<12, 1); v != 1 {
+			t.Fatalf("page %#x read %d", p, v)
+		}
+	}
+	// Remap both; the TLB still holds the old translations.
+	le64(ram, wbPT+8*local, 0x260000|7)
+	le64(ram, wbPT+8*global, 0x260000|7|1<<8)
+	if v := c.read(local<<12, 1); v != 1 {
+		t.Fatalf("stale TLB expected before a flush, read %d", v)
+	}
+	// A CR3 write flushes the non-global page only (CR4.PGE=1).
+	c.movToCR(3, c.cr3)
+	if v := c.read(local<<12, 1); v != 2 {
+		t.Fatalf("non-global page after CR3 write: read %d, want 2", v)
+	}
+	if v := c.read(global<<12, 1); v != 1 {
+		t.Fatalf("global page after CR3 write: read %d, want the cached 1", v)
+	}
+	// INVLPG flushes the global page too.
+	c.invlpg(global << 12)
+	if v := c.read(global<<12, 1); v != 2 {
+		t.Fatalf("global page after INVLPG: read %d, want 2", v)
+	}
+	// A CR4.PGE toggle flushes everything.
+	le64(ram, wbPT+8*global, 0x270000|7|1<<8)
+	c.movToCR(4, c.cr4&^cr4PGE)
+	if v := c.read(global<<12, 1); v != 3 {
+		t.Fatalf("global page after CR4.PGE change: read %d, want 3", v)
+	}
+}
+
+func TestTLBWriteSetsDirtyAfterRead(t *testing.T) {
+	c, ram := newWB(t, nil)
+	page := uint64(0x320)
+	le64(ram, wbPT+8*page, 0x250000|7) // A=0 D=0
+	c.read(page<<12, 8)
+	if e := pte(ram, page); e&(1<<5) == 0 || e&(1<<6) != 0 {
+		t.Fatalf("after read pte %#x: want A set, D clear", e)
+	}
+	c.write(page<<12, 8, 1)
+	if e := pte(ram, page); e&(1<<6) == 0 {
+		t.Fatalf("after write through a cached clean entry pte %#x: D not set", e)
+	}
+}
+
+func TestTLBPermissionsRechecked(t *testing.T) {
+	c, ram := newWB(t, nil)
+	page := uint64(0x330)
+	le64(ram, wbPT+8*page, 0x250000|5|1<<63) // P US NX, read-only
+	c.read(page<<12, 1)
+	f := catch(func() { c.write(page<<12, 1, 0) })
+	if f == nil || f.vector != vecPF || f.code&3 != 3 {
+		t.Fatalf("write to read-only page: %+v, want #PF P|W", f)
+	}
+	f = catch(func() { c.xlate(page<<12, accFetch) })
+	if f == nil || f.vector != vecPF || f.code&0x10 == 0 {
+		t.Fatalf("fetch from NX page: %+v, want #PF with I/D", f)
+	}
+}
+
+func TestNonCanonicalIsGP(t *testing.T) {
+	c, _ := newWB(t, nil)
+	f := catch(func() { c.read(0x0000800000000000, 8) })
+	if f == nil || f.vector != vecGP {
+		t.Fatalf("non-canonical read: %+v, want #GP", f)
+	}
+}
+
+func TestPageCrossingInstructionNotCachedAndFaults(t *testing.T) {
+	// mov $0x11223344,%eax placed across a page boundary whose second page
+	// is not present: #PF with CR2 at the second page.
+	c, ram := newWB(t, nil)
+	start := uint64(wbCode + 0x1000 - 2)
+	copy(ram[start:], []byte{0xb8, 0x44})
+	le64(ram, wbPT+8*((wbCode>>12)+1), 0)
+	c.SetRIP(start)
+	f := catch(func() { c.fetch() })
+	if f == nil || f.vector != vecPF || c.cr2 != wbCode+0x1000 || f.code&0x10 == 0 {
+		t.Fatalf("fault %+v cr2 %#x, want #PF(I) at %#x", f, c.cr2, wbCode+0x1000)
+	}
+}
+
+func TestSplitWriteFaultsBeforeStoring(t *testing.T) {
+	c, ram := newWB(t, nil)
+	lo, hi := uint64(0x340), uint64(0x341)
+	le64(ram, wbPT+8*lo, 0x250000|7)
+	le64(ram, wbPT+8*hi, 0) // not present
+	addr := lo<<12 + 0xffc
+	f := catch(func() { c.write(addr, 8, 0x1122334455667788) })
+	if f == nil || f.vector != vecPF || c.cr2 != hi<<12 || f.code&2 == 0 {
+		t.Fatalf("fault %+v cr2 %#x, want #PF(W) at %#x", f, c.cr2, hi<<12)
+	}
+	for i := 0; i < 4; i++ {
+		if ram[0x250ffc+i] != 0 {
+			t.Fatalf("first page written before the fault: % x", ram[0x250ffc:0x251000])
+		}
+	}
+	// Mapped: the value is split over two physical pages.
+	le64(ram, wbPT+8*hi, 0x270000|7)
+	c.write(addr, 8, 0x1122334455667788)
+	if got := c.read(addr, 8); got != 0x1122334455667788 {
+		t.Fatalf("read back %#x", got)
+	}
+	if ram[0x250fff] != 0x55 || ram[0x270000] != 0x44 {
+		t.Fatalf("bytes at the boundary %#x %#x, want 0x55 0x44", ram[0x250fff], ram[0x270000])
+	}
+}
+
+func TestBeyondRAMReadsOnesWritesIgnored(t *testing.T) {
+	c, ram := newWB(t, nil)
+	page := uint64(0x350)
+	le64(ram, wbPT+8*page, (wbRAM+0x10000)|7) // a physical page past the end of RAM
+	if v := c.read(page<<12, 4); v != 0xffffffff {
+		t.Fatalf("read %#x, want all ones", v)
+	}
+	if f := catch(func() { c.write(page<<12, 4, 0) }); f != nil {
+		t.Fatalf("write faulted: %+v", f)
+	}
+}
+
+func TestHintNOPsAndLockRules(t *testing.T) {
+	cases := []struct {
+		name string
+		code []byte
+		ud   bool
+	}{
+		{"endbr64", []byte{0xf3, 0x0f, 0x1e, 0xfa}, false},
+		{"hint-nop-0f19-modrm-disp", []byte{0x0f, 0x19, 0x44, 0x00, 0x00}, false},
+		{"lock-add-mem", []byte{0xf0, 0x48, 0x01, 0x07}, false},
+		{"lock-mov-mem", []byte{0xf0, 0x48, 0x89, 0x07}, true},
+		{"lock-add-reg", []byte{0xf0, 0x48, 0x01, 0xc0}, true},
+		{"lock-nop", []byte{0xf0, 0x90}, true},
+		{"ud2", []byte{0x0f, 0x0b}, true},
+		{"into-64", []byte{0xce}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ram := newWB(t, append(append([]byte{}, tc.code...), 0xf4))
+			withIDT(c, ram)
+			var logged []string
+			c.Log = func(s string) { logged = append(logged, s) }
+			c.SetReg(RDI, wbData)
+			c.Run(10)
+			ev := c.Events()
+			if tc.ud {
+				if len(ev) != 1 || ev[0].Vector != vecUD || ev[0].RIP != wbCode {
+					t.Fatalf("events %+v, want #UD at %#x", ev, wbCode)
+				}
+				return
+			}
+			if len(ev) != 0 || c.RIP() != wbCode+uint64(len(tc.code))+1 {
+				t.Fatalf("events %+v rip %#x: want no fault and a halt after the instruction", ev, c.RIP())
+			}
+		})
+	}
+}
+
+func TestUnimplementedInstructionLogged(t *testing.T) {
+	// xgetbv is decoded by x86asm but not implemented (no XSAVE in CPUID).
+	c, ram := newWB(t, []byte{0x0f, 0x01, 0xd0})
+	withIDT(c, ram)
+	var logged []string
+	c.Log = func(s string) { logged = append(logged, s) }
+	c.Run(10)
+	want := "cpu: unimplemented instruction at 0x100000: 0f 01 d0 (xgetbv)"
+	if len(logged) != 1 || logged[0] != want {
+		t.Fatalf("log %q, want [%q]", logged, want)
+	}
+	if ev := c.Events(); len(ev) != 1 || ev[0].Vector != vecUD {
+		t.Fatalf("events %+v, want one #UD", ev)
+	}
+}
+
+func TestNonCanonicalStackReferenceIsSS(t *testing.T) {
+	cases := []struct {
+		name string
+		code []byte
+		rsp  uint64
+		rbp  uint64
+		want uint8
+	}{
+		{"push", []byte{0x50}, 0x0000800000000008, 0, vecSS},
+		{"pop", []byte{0x58}, 0x0000800000000000, 0, vecSS},
+		{"mov-rbp-based", []byte{0x48, 0x8b, 0x45, 0x00}, wbStackTop, 0x0000800000000000, vecSS},
+		{"mov-rax-based", []byte{0x48, 0x8b, 0x00}, wbStackTop, 0, vecGP},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ram := newWB(t, tc.code)
+			withIDT(c, ram)
+			c.SetReg(RAX, 0x0000800000000000)
+			c.SetReg(RBP, tc.rbp)
+			c.SetReg(RSP, tc.rsp)
+			c.Step()
+			ev := c.Events()
+			if len(ev) == 0 || ev[0].Vector != tc.want {
+				t.Fatalf("events %+v, want vector %d first", ev, tc.want)
+			}
+		})
+	}
+}
+
+func TestBreakpointsInFastLoop(t *testing.T) {
+	// 1: inc %rax; nop; jmp 1b  — a breakpoint on the nop fires once per
+	// iteration; one at an address sharing its low 16 bits does not.
+	c, _ := newWB(t, []byte{0x48, 0xff, 0xc0, 0x90, 0xeb, 0xfa})
+	c.SetBreakpoint(wbCode+3, true)
+	c.SetBreakpoint(wbCode+3+0x10000, true) // same filter bit, never reached
+	for i := uint64(1); i <= 3; i++ {
+		ex := c.Run(1000)
+		if ex.Kind != ExitBreakpoint || ex.Addr != wbCode+3 || c.RIP() != wbCode+3 {
+			t.Fatalf("stop %d: exit %+v rip %#x", i, ex, c.RIP())
+		}
+		if c.Reg(RAX) != i || c.Instret() != 3*i-2 {
+			t.Fatalf("stop %d: rax %d instret %d, want %d and %d", i, c.Reg(RAX), c.Instret(), i, 3*i-2)
+		}
+	}
+	c.SetBreakpoint(wbCode+3, false)
+	if ex := c.Run(100); ex.Kind != ExitLimit {
+		t.Fatalf("after removing the breakpoint: exit %+v", ex)
+	}
+}
