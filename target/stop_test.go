@@ -25,8 +25,8 @@ func TestFormatIntLine(t *testing.T) {
 		{
 			name:  "double fault shows EAX",
 			count: 1,
-			ev:    cpu.Event{Kind: cpu.EventException, Vector: 8, HasError: true, CS: 0x10, RIP: 0xffffffff80001234, SS: 0x18, RSP: 0xffffc90000004000},
-			want:  "     1: v=08 e=0000 i=0 cpl=0 IP=0010:ffffffff80001234 pc=ffffffff80001234 SP=0018:ffffc90000004000 env->regs[R_EAX]=0000000000000000\n",
+			ev:    cpu.Event{Kind: cpu.EventException, Vector: 8, HasError: true, CS: 0x10, RIP: 0xffffffff80001234, SS: 0x18, RSP: 0xffffc90000004000, RAX: 0x3d},
+			want:  "     1: v=08 e=0000 i=0 cpl=0 IP=0010:ffffffff80001234 pc=ffffffff80001234 SP=0018:ffffc90000004000 env->regs[R_EAX]=000000000000003d\n",
 		},
 		{
 			name:  "software interrupt from user mode",

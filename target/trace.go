@@ -79,7 +79,7 @@ func formatIntLine(count int, e *cpu.Event) string {
 	if e.Vector == 0x0e {
 		s += fmt.Sprintf(" CR2=%016x", e.CR2)
 	} else {
-		s += fmt.Sprintf(" env->regs[R_EAX]=%016x", eventRAX(e))
+		s += fmt.Sprintf(" env->regs[R_EAX]=%016x", e.RAX)
 	}
 	return s + "\n"
 }
