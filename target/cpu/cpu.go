@@ -76,18 +76,22 @@ type CPU struct {
 	ncode int
 
 	// debugger state
-	bps        map[uint64]bool
-	bpFilter   [bpFilterWords]uint64 // bit (addr & 0xffff) set for every breakpoint
-	nbps       int
-	skipBP     bool // resume: the instruction at RIP runs despite a breakpoint
-	watches    []watch
-	watching   bool
-	watchHit   bool
-	watchAddr  uint64
-	watchKind  WatchKind
-	breakOn    [256]bool
-	breakHit   bool
-	breakEvent *Event
+	bps      map[uint64]bool
+	bpFilter [bpFilterWords]uint64 // bit (addr & 0xffff) set for every breakpoint
+	nbps     int
+	skipBP   bool // resume: the instruction at RIP runs despite a breakpoint
+	watches  []watch
+	watching bool
+	watchHit bool
+	// oneIteration makes a REP string instruction stop after one
+	// iteration: set while the debugger single-steps (Step) or the guest
+	// has RFLAGS.TF set.
+	oneIteration bool
+	watchAddr    uint64
+	watchKind    WatchKind
+	breakOn      [256]bool
+	breakHit     bool
+	breakEvent   *Event
 
 	events    [eventRing]Event
 	nevents   uint64 // deliveries recorded since reset (= last Seq)

@@ -63,6 +63,7 @@ func (c *CPU) run(limit uint64, step bool) (ex Exit, done bool) {
 			ex, done = Exit{Kind: ExitStep}, true
 		}
 	}()
+	c.oneIteration = step
 	for {
 		if c.instret >= limit {
 			return Exit{Kind: ExitLimit}, true
@@ -98,7 +99,9 @@ func (c *CPU) run(limit uint64, step bool) (ex Exit, done bool) {
 			in := c.fetch()
 			c.next = c.rip + uint64(in.len)
 			c.curSeg = in.mseg
+			c.oneIteration = true
 			c.exec(in)
+			c.oneIteration = step
 			c.rip = c.next
 			c.instret++
 			if !c.softDelivered && !c.shut {

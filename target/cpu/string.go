@@ -116,8 +116,11 @@ func (c *CPU) str(in *inst) {
 				return
 			}
 		}
-		if c.watchHit {
-			// Stop after this iteration so the debugger sees it; the
+		if c.watchHit || c.oneIteration {
+			// Stop after this iteration: a watchpoint fired, or the
+			// instruction is being single-stepped, which traps after
+			// each iteration of a REP string instruction (SDM Vol. 3A
+			// 17.3.1.4; QEMU does the same for gdb's stepi). The
 			// instruction resumes where it stopped.
 			if c.gpr[RCX]&am != 0 {
 				c.next = c.rip
