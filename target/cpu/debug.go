@@ -100,7 +100,9 @@ func (c *CPU) debugXlate(lin uint64) (uint64, error) {
 
 // ReadLinear reads guest memory at a linear address through the current
 // page tables, as the debugger sees it; it stops at the first unmapped
-// page and returns how many bytes it read.
+// page, or at the first physical byte outside RAM (where the guest would
+// read all-ones from the bus, a debugger is told there is no memory, as
+// QEMU's stub does), and returns how many bytes it read.
 func (c *CPU) ReadLinear(addr uint64, buf []byte) (int, error) {
 	done := 0
 	for done < len(buf) {
@@ -113,15 +115,10 @@ func (c *CPU) ReadLinear(addr uint64, buf []byte) (int, error) {
 		if n > len(buf)-done {
 			n = len(buf) - done
 		}
-		for i := 0; i < n; i++ {
-			q := p + uint64(i)
-			if q < uint64(len(c.ram)) {
-				buf[done+i] = c.ram[q]
-			} else {
-				buf[done+i] = 0xff
-			}
+		if p >= uint64(len(c.ram)) {
+			return done, fmt.Errorf("linear %#x: physical %#x is outside RAM (%#x bytes)", a, p, len(c.ram))
 		}
-		done += n
+		done += copy(buf[done:done+n], c.ram[p:])
 	}
 	return done, nil
 }
