@@ -30,6 +30,8 @@ type IntRecord struct {
 	SP        uint64
 	CR2       uint64
 	HasCR2    bool
+	EAX       uint64 // env->regs[R_EAX]=, on the lines without CR2
+	HasEAX    bool
 	Old, New  int // Kind "check"
 }
 
@@ -45,6 +47,9 @@ func (r IntRecord) String() string {
 	if r.HasCR2 {
 		s += fmt.Sprintf(" CR2=%016x", r.CR2)
 	}
+	if r.HasEAX {
+		s += fmt.Sprintf(" EAX=%016x", r.EAX)
+	}
 	return s
 }
 
@@ -56,7 +61,7 @@ func b2i(b bool) int {
 }
 
 var (
-	intRE   = regexp.MustCompile(`^\s*(\d+): v=([0-9a-f]+) e=([0-9a-f]+) i=(\d) cpl=(\d) IP=([0-9a-f]+):([0-9a-f]+) pc=[0-9a-f]+ SP=([0-9a-f]+):([0-9a-f]+)(?: CR2=([0-9a-f]+))?`)
+	intRE   = regexp.MustCompile(`^\s*(\d+): v=([0-9a-f]+) e=([0-9a-f]+) i=(\d) cpl=(\d) IP=([0-9a-f]+):([0-9a-f]+) pc=[0-9a-f]+ SP=([0-9a-f]+):([0-9a-f]+)(?: CR2=([0-9a-f]+))?(?: env->regs\[R_EAX\]=([0-9a-f]+))?`)
 	checkRE = regexp.MustCompile(`^check_exception old: 0x([0-9a-f]+) new 0x([0-9a-f]+)`)
 )
 
@@ -74,6 +79,9 @@ func ParseIntLog(log string) []IntRecord {
 			}
 			if m[10] != "" {
 				r.CR2, r.HasCR2 = h(m[10]), true
+			}
+			if m[11] != "" {
+				r.EAX, r.HasEAX = h(m[11]), true
 			}
 			out = append(out, r)
 			continue

@@ -107,7 +107,7 @@ func TestParseIntLog(t *testing.T) {
 		"check_exception old: 0xffffffff new 0xe",
 		"v=0e e=0002 i=0 cpl=0 IP=0010:ffffffff801021fe SP=0018:ffffc90000004000 CR2=ffffc90000003ff8",
 		"check_exception old: 0xe new 0xe",
-		"v=08 e=0000 i=0 cpl=0 IP=0010:ffffffff801021fe SP=0018:ffffc90000004000",
+		"v=08 e=0000 i=0 cpl=0 IP=0010:ffffffff801021fe SP=0018:ffffc90000004000 EAX=000000000000003d",
 		"check_exception old: 0x8 new 0xe",
 		"Triple fault",
 	}
