@@ -22,6 +22,14 @@
 // running) and the next debugger finds it as it was. k and vKill end Serve
 // with ErrKilled (QEMU exits then); a target exit ends it with *ExitError.
 //
+// Speed. A stepi costs gdb about ten round trips, so the per-packet path
+// is short: the session goroutine reads, answers and runs the target
+// itself (no goroutine hop per packet), an acknowledgement travels with
+// its reply in one write, replies are framed into a reused buffer. While
+// the target runs, a watcher goroutine reads the connection for 0x03; it
+// is started by a per-session sentinel only for a resume that lasts a
+// millisecond or more, so single steps never pay for it.
+//
 // Wire details: acks with retransmission of the last reply on '-',
 // QStartNoAckMode, run-length encoded replies (never '#', '$', '+' or '-'
 // as a count), binary escapes ('}' then the byte XOR 0x20 for '#', '$',

@@ -2,7 +2,9 @@ package gdbproto
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"os"
 )
 
 // Framing of the Remote Serial Protocol (gdb manual, "Overview" of the
@@ -22,6 +24,7 @@ const (
 	evNack                         // '-'
 	evInterrupt                    // 0x03
 	evEOF                          // the connection ended (err says why)
+	evTimeout                      // the read deadline expired (the frame in progress is kept)
 )
 
 type event struct {
@@ -33,11 +36,26 @@ type event struct {
 // frameReader turns the byte stream from the debugger into events. It never
 // fails on content: garbage before '$' is skipped, malformed checksums are
 // reported as evBadChecksum, oversized packets are consumed to their end so
-// that the stream stays in sync.
+// that the stream stays in sync. A read deadline that expires (the session
+// uses one to take the connection back from its watcher goroutine) yields
+// evTimeout and keeps the partial frame: the next call carries on with it.
 type frameReader struct {
 	r       *bufio.Reader
 	maxSize int // largest payload accepted
+
+	state int    // frameOutside, framePayload or frameChecksum
+	buf   []byte // the payload so far
+	sum   byte
+	over  bool
+	cs    [2]byte
+	ncs   int
 }
+
+const (
+	frameOutside = iota
+	framePayload
+	frameChecksum
+)
 
 func hexVal(c byte) (byte, bool) {
 	switch {
@@ -56,65 +74,67 @@ func (f *frameReader) next() event {
 	for {
 		c, err := f.r.ReadByte()
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return event{kind: evTimeout, err: err}
+			}
+			switch f.state {
+			case framePayload:
+				err = fmt.Errorf("in packet: %w", err)
+			case frameChecksum:
+				err = fmt.Errorf("in checksum: %w", err)
+			}
+			f.state = frameOutside
 			return event{kind: evEOF, err: err}
 		}
-		switch c {
-		case '+':
-			return event{kind: evAck}
-		case '-':
-			return event{kind: evNack}
-		case 0x03:
-			return event{kind: evInterrupt}
-		case '$':
-			return f.packet()
+		switch f.state {
+		case frameOutside:
+			switch c {
+			case '+':
+				return event{kind: evAck}
+			case '-':
+				return event{kind: evNack}
+			case 0x03:
+				return event{kind: evInterrupt}
+			case '$':
+				f.state, f.buf, f.sum, f.over = framePayload, make([]byte, 0, 64), 0, false
+			}
+			// Anything else outside a packet is line noise: skip it.
+		case framePayload:
+			switch c {
+			case '#':
+				f.state, f.ncs = frameChecksum, 0
+			case '$':
+				// A new packet starts before this one ended: the
+				// debugger gave up on it (gdb does so after a
+				// timeout). Restart.
+				f.buf, f.sum, f.over = f.buf[:0], 0, false
+			default:
+				f.sum += c
+				if len(f.buf) >= f.maxSize {
+					f.over = true
+				} else {
+					f.buf = append(f.buf, c)
+				}
+			}
+		case frameChecksum:
+			f.cs[f.ncs] = c
+			if f.ncs++; f.ncs < 2 {
+				continue
+			}
+			f.state = frameOutside
+			hi, ok1 := hexVal(f.cs[0])
+			lo, ok2 := hexVal(f.cs[1])
+			buf := f.buf
+			f.buf = nil
+			if f.over {
+				return event{kind: evOversize}
+			}
+			if !ok1 || !ok2 || hi<<4|lo != f.sum {
+				return event{kind: evBadChecksum, data: buf}
+			}
+			return event{kind: evPacket, data: buf}
 		}
-		// Anything else outside a packet is line noise: skip it.
 	}
-}
-
-// packet reads the rest of a packet after '$'.
-func (f *frameReader) packet() event {
-	var buf []byte
-	var sum byte
-	over := false
-	for {
-		c, err := f.r.ReadByte()
-		if err != nil {
-			return event{kind: evEOF, err: fmt.Errorf("in packet: %w", err)}
-		}
-		if c == '#' {
-			break
-		}
-		if c == '$' {
-			// A new packet starts before this one ended: the debugger
-			// gave up on it (gdb does so after a timeout). Restart.
-			buf, sum, over = buf[:0], 0, false
-			continue
-		}
-		sum += c
-		if len(buf) >= f.maxSize {
-			over = true
-			continue
-		}
-		buf = append(buf, c)
-	}
-	var cs [2]byte
-	for i := range cs {
-		c, err := f.r.ReadByte()
-		if err != nil {
-			return event{kind: evEOF, err: fmt.Errorf("in checksum: %w", err)}
-		}
-		cs[i] = c
-	}
-	hi, ok1 := hexVal(cs[0])
-	lo, ok2 := hexVal(cs[1])
-	if over {
-		return event{kind: evOversize}
-	}
-	if !ok1 || !ok2 || hi<<4|lo != sum {
-		return event{kind: evBadChecksum, data: buf}
-	}
-	return event{kind: evPacket, data: buf}
 }
 
 // checksum is the modulo-256 sum of p.
@@ -131,15 +151,21 @@ const hexDigits = "0123456789abcdef"
 // frame wraps a payload as $payload#cc (lowercase hex), run-length encoding
 // it first when rle is set.
 func frame(payload []byte, rle bool) []byte {
+	return appendFrame(make([]byte, 0, len(payload)+4), payload, rle)
+}
+
+// appendFrame appends the frame of payload to dst (the session reuses one
+// buffer for every reply).
+func appendFrame(dst, payload []byte, rle bool) []byte {
+	dst = append(dst, '$')
+	start := len(dst)
 	if rle {
-		payload = rleEncode(payload)
+		dst = appendRLE(dst, payload)
+	} else {
+		dst = append(dst, payload...)
 	}
-	out := make([]byte, 0, len(payload)+4)
-	out = append(out, '$')
-	out = append(out, payload...)
-	s := checksum(payload)
-	out = append(out, '#', hexDigits[s>>4], hexDigits[s&15])
-	return out
+	s := checksum(dst[start:])
+	return append(dst, '#', hexDigits[s>>4], hexDigits[s&15])
 }
 
 // rleEncode applies the protocol's run-length encoding: "c*N" stands for c
@@ -150,7 +176,11 @@ func frame(payload []byte, rle bool) []byte {
 // gdb and lldb expand it before undoing binary escapes, so it is safe on
 // escaped binary replies too.
 func rleEncode(p []byte) []byte {
-	out := make([]byte, 0, len(p))
+	return appendRLE(make([]byte, 0, len(p)), p)
+}
+
+// appendRLE appends p, run-length encoded, to out.
+func appendRLE(out, p []byte) []byte {
 	for i := 0; i < len(p); {
 		c := p[i]
 		j := i + 1

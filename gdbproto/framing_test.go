@@ -3,6 +3,9 @@ package gdbproto
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"io"
+	"os"
 	"strings"
 	"testing"
 )
@@ -135,6 +138,61 @@ func TestFrameReader(t *testing.T) {
 }
 
 func hexByte(b byte) string { return string([]byte{hexDigits[b>>4], hexDigits[b&15]}) }
+
+// deadlineReader hands out its chunks one per Read, with an expired
+// deadline between them.
+type deadlineReader struct {
+	chunks []string
+	expire bool
+}
+
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	if d.expire {
+		d.expire = false
+		return 0, os.ErrDeadlineExceeded
+	}
+	if len(d.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, d.chunks[0])
+	d.chunks = d.chunks[1:]
+	d.expire = true
+	return n, nil
+}
+
+// TestFrameReaderDeadline: an expired read deadline (how the session takes
+// the connection back from its watcher) in the middle of a packet or of
+// its checksum loses nothing.
+func TestFrameReaderDeadline(t *testing.T) {
+	r := &deadlineReader{chunks: []string{"+$m10", "00,4", "#", "8", "e\x03$?#3", "f"}}
+	fr := frameReader{r: bufio.NewReaderSize(r, 16), maxSize: 64}
+	var got []string
+	for {
+		ev := fr.next()
+		switch ev.kind {
+		case evTimeout:
+			got = append(got, "timeout")
+			continue
+		case evEOF:
+			got = append(got, "eof")
+		case evAck:
+			got = append(got, "+")
+		case evInterrupt:
+			got = append(got, "^C")
+		case evPacket:
+			got = append(got, string(ev.data))
+		default:
+			got = append(got, fmt.Sprintf("kind %d %q", ev.kind, ev.data))
+		}
+		if ev.kind == evEOF {
+			break
+		}
+	}
+	want := "+ timeout timeout timeout timeout m1000,4 ^C timeout ? timeout eof"
+	if strings.Join(got, " ") != want {
+		t.Errorf("events %q\nwant   %q", strings.Join(got, " "), want)
+	}
+}
 
 func TestParseThreadID(t *testing.T) {
 	cases := []struct {

@@ -73,8 +73,15 @@ func (ss *session) handle(pkt []byte) (ctl control) {
 		ss.breakpoint(pkt[0] == 'Z', args)
 	case 'k':
 		// gdb sends k and does not wait for a reply (remote.c,
-		// remote_kill_k): end the session at once.
+		// remote_kill_k): end the session at once. lldb waits for
+		// one (ProcessGDBRemote::DoDestroy takes W or X as the exit
+		// status, else reports "failed to send the k packet"), and
+		// lldb-server answers X09: so do we, for lldb only (known by
+		// QThreadSuffixSupported, which gdb never sends).
 		ss.kill()
+		if ss.threadSuffix {
+			ss.send([]byte("X09"))
+		}
 		return control{kind: ctlEnd, outcome: OutcomeKilled}
 	case 'D':
 		return ss.detach()

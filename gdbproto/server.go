@@ -114,6 +114,11 @@ func WithUnattendedStop(f func(StopEvent)) Option {
 	return func(s *Server) { s.onUnattended = f }
 }
 
+// WithPanics makes a panic in the target or in a packet handler propagate
+// instead of becoming an E01 reply or a SIGABRT stop (fuzz targets and
+// tests want to see them; a stub serving debuggers should not use it).
+func WithPanics() Option { return func(s *Server) { s.repanic = true } }
+
 // Server serves the GDB Remote Serial Protocol for one Target, one
 // debugger at a time.
 type Server struct {
@@ -427,7 +432,7 @@ func (s *Server) ServeConn(c net.Conn) (Outcome, error) {
 	var first event
 	for {
 		first = fr.next()
-		if first.kind == evEOF {
+		if first.kind == evEOF || first.kind == evTimeout {
 			c.Close()
 			return OutcomeRefused, ErrBusy
 		}
@@ -464,6 +469,16 @@ func (s *Server) serveAcquired(c net.Conn, br *bufio.Reader, first *event) (Outc
 	s.logf("gdbproto: debugger attached from %s", c.RemoteAddr())
 	ss := newSession(s, c, br, first)
 	o, err := ss.run()
+	if o == OutcomeDisconnected {
+		// The debugger vanished without detaching: the target stays
+		// halted, but the breakpoints and watchpoints it left must not
+		// stop the next debugger at addresses it never asked for.
+		if d, ok := s.t.(Detacher); ok {
+			if derr := d.Detach(); derr != nil {
+				s.logf("gdbproto: dropping a vanished debugger's breakpoints: %v", derr)
+			}
+		}
+	}
 	if o == OutcomeDetached && s.resumeOnDetach {
 		s.startFreeRun()
 	}

@@ -133,6 +133,31 @@ func TestInterrupt(t *testing.T) {
 	}
 }
 
+// TestInterruptThenPackets: packets that follow 0x03 in the same write
+// (the watcher reads them before the target has stopped) are answered
+// after the stop reply, in order; a run that outlasts the sentinel's tick
+// stops on the interrupt.
+func TestInterruptThenPackets(t *testing.T) {
+	f := newFake()
+	_, addr, _ := startServer(t, f)
+	cl := dial(t, addr)
+	cl.cmd("QStartNoAckMode")
+	cl.noAck = true
+	cl.send("c")
+	<-f.running
+	time.Sleep(3 * watchTick) // let the watcher start (not a timing test: either path must pass)
+	cl.raw("\x03" + framed("qC") + framed("?"))
+	if got := cl.recv(); !strings.HasPrefix(got, "T02") {
+		t.Fatalf("stop after ^C: %q", got)
+	}
+	if got := cl.recv(); got != "QC01" {
+		t.Errorf("qC after the stop: %q", got)
+	}
+	if got := cl.recv(); !strings.HasPrefix(got, "T02") {
+		t.Errorf("? after the stop: %q", got)
+	}
+}
+
 // TestDisconnectMidPacket: a debugger vanishing mid-packet leaves the
 // target halted and the server listening.
 func TestDisconnectMidPacket(t *testing.T) {
@@ -153,6 +178,32 @@ func TestDisconnectMidPacket(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("Serve returned: %v", err)
 	default:
+	}
+}
+
+// TestDisconnectDropsBreakpoints: a debugger that vanishes leaves the
+// target halted but takes its breakpoints with it; the next debugger must
+// not be stopped at addresses it never set.
+func TestDisconnectDropsBreakpoints(t *testing.T) {
+	f := newFake()
+	_, addr, _ := startServer(t, f)
+	cl := dial(t, addr)
+	if got := cl.cmd("Z0,10,1"); got != "OK" {
+		t.Fatalf("Z0: %q", got)
+	}
+	cl.c.Close()
+	cl2 := dial(t, addr)
+	if got := cl2.cmd("?"); got != fakeStop {
+		t.Errorf("? from the next debugger: %q", got)
+	}
+	f.mu.Lock()
+	n, detached := len(f.bps), f.detached
+	f.mu.Unlock()
+	if n != 0 || detached != 1 {
+		t.Errorf("after the first debugger vanished: %d breakpoints left, Detach called %d times; want 0 and 1", n, detached)
+	}
+	if c := f.resumeCount(); c != 0 {
+		t.Errorf("target resumed %d times: it must stay halted", c)
 	}
 }
 
@@ -249,6 +300,24 @@ func TestKill(t *testing.T) {
 		if f.killed != 1 {
 			t.Errorf("%s: Kill called %d times", pkt, f.killed)
 		}
+	}
+}
+
+// TestKillLLDB: lldb waits for a reply to k (an exit status) where gdb
+// does not; it gets X09, as from lldb-server.
+func TestKillLLDB(t *testing.T) {
+	f := newFake()
+	_, addr, done := startServer(t, f)
+	cl := dial(t, addr)
+	cl.cmd("qSupported")
+	if got := cl.cmd("QThreadSuffixSupported"); got != "OK" {
+		t.Fatalf("QThreadSuffixSupported: %q", got)
+	}
+	if got := cl.cmd("k"); got != "X09" {
+		t.Errorf("k from lldb: %q, want X09", got)
+	}
+	if err := <-done; !errors.Is(err, ErrKilled) {
+		t.Errorf("Serve returned %v", err)
 	}
 }
 

@@ -255,8 +255,10 @@ type ConsoleOutput interface {
 }
 
 // Detacher is told that the debugger detached (D), before the server lets
-// the target run free (as QEMU does). Typical use: drop every breakpoint and
-// watchpoint the debugger left.
+// the target run free (as QEMU does), and that a debugger vanished without
+// detaching (the target then stays halted). Typical use: drop every
+// breakpoint and watchpoint the debugger left, so none stops the machine
+// for a debugger that did not set it.
 type Detacher interface {
 	Detach() error
 }

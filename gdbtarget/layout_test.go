@@ -16,7 +16,7 @@ import (
 
 // requireTool skips when name is missing, unless VMAPSTACK_REQUIRE_TOOLS=1
 // (CI), where a missing peer is a failure.
-func requireTool(t *testing.T, name string) string {
+func requireTool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {

@@ -46,6 +46,29 @@ type Target struct {
 	sw, hw  map[uint64]int
 	watches map[watchKey]int
 	last    target.Stop
+
+	// state caches the CPU's registers while the machine is halted: a
+	// stop reply reads three, gdb's stepi then a few more, and State
+	// materialises everything (flags, x87, 256 bytes of XMM). Dropped on
+	// every resume and after monitor commands (which may change state);
+	// register writes go through it.
+	state      cpu.State
+	stateValid bool
+}
+
+// regsState returns the cached register state.
+func (t *Target) regsState() *cpu.State {
+	if !t.stateValid {
+		t.state = t.cpu.State()
+		t.stateValid = true
+	}
+	return &t.state
+}
+
+// setState writes s to the CPU and the cache.
+func (t *Target) setState(s *cpu.State) {
+	t.cpu.SetState(s)
+	t.stateValid = false
 }
 
 type watchKey struct {
@@ -83,14 +106,13 @@ var (
 
 // ReadRegisters is the g packet: QEMU's 608-byte x86-64 layout.
 func (t *Target) ReadRegisters() ([]byte, error) {
-	s := t.cpu.State()
-	return encodeRegisters(&s), nil
+	return encodeRegisters(t.regsState()), nil
 }
 
 // WriteRegisters is the G packet; a short block writes the leading
 // registers only.
 func (t *Target) WriteRegisters(data []byte) error {
-	s := t.cpu.State()
+	s := *t.regsState()
 	for n := range regs {
 		end := regOffsets[n] + regs[n].bits/8
 		if end > len(data) {
@@ -98,7 +120,7 @@ func (t *Target) WriteRegisters(data []byte) error {
 		}
 		decodeRegister(&s, n, data[regOffsets[n]:end])
 	}
-	t.cpu.SetState(&s)
+	t.setState(&s)
 	return nil
 }
 
@@ -107,9 +129,8 @@ func (t *Target) ReadRegister(n int) ([]byte, error) {
 	if n < 0 || n >= len(regs) {
 		return nil, gdbproto.ErrNoRegister
 	}
-	s := t.cpu.State()
 	b := make([]byte, 16)
-	return b[:encodeRegister(&s, n, b)], nil
+	return b[:encodeRegister(t.regsState(), n, b)], nil
 }
 
 // WriteRegister is the P packet.
@@ -120,9 +141,9 @@ func (t *Target) WriteRegister(n int, val []byte) error {
 	if len(val) != regs[n].bits/8 {
 		return fmt.Errorf("register %s is %d bytes, got %d", regs[n].name, regs[n].bits/8, len(val))
 	}
-	s := t.cpu.State()
+	s := *t.regsState()
 	decodeRegister(&s, n, val)
-	t.cpu.SetState(&s)
+	t.setState(&s)
 	return nil
 }
 
@@ -156,10 +177,11 @@ func (t *Target) WriteMemory(addr uint64, data []byte) (int, error) {
 // QEMU ignores them: a machine has no signals to deliver.
 func (t *Target) Resume(ctx context.Context, a gdbproto.Action) (gdbproto.StopEvent, error) {
 	if a.Addr != nil {
-		s := t.cpu.State()
+		s := *t.regsState()
 		s.RIP = *a.Addr
-		t.cpu.SetState(&s)
+		t.setState(&s)
 	}
+	t.stateValid = false
 	var st target.Stop
 	if a.Step {
 		st = t.m.Step(ctx)
@@ -341,6 +363,8 @@ func (t *Target) Rcmd(cmd string, out io.Writer) error {
 	if t.cfg.Monitor == nil {
 		return errors.New("this stub has no monitor commands")
 	}
+	t.stateValid = false
+	defer func() { t.stateValid = false }()
 	return t.cfg.Monitor(cmd, out)
 }
 
