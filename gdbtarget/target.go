@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"vmapstack/gdbproto"
 	"vmapstack/target"
@@ -46,6 +47,9 @@ type Target struct {
 	sw, hw  map[uint64]int
 	watches map[watchKey]int
 	last    target.Stop
+	// running is the host time spent in Resume, for "monitor stats"'
+	// instructions per second; the machine itself never reads a clock.
+	running time.Duration
 
 	// state caches the CPU's registers while the machine is halted: a
 	// stop reply reads three, gdb's stepi then a few more, and State
@@ -84,6 +88,9 @@ func New(m *target.Machine, cfg Config) *Target {
 
 // Machine is the machine being served.
 func (t *Target) Machine() *target.Machine { return t.m }
+
+// RunTime is the host time the machine has spent running or stepping.
+func (t *Target) RunTime() time.Duration { return t.running }
 
 // LastStop is the machine's last stop, for the monitor commands.
 func (t *Target) LastStop() target.Stop { return t.last }
@@ -183,11 +190,13 @@ func (t *Target) Resume(ctx context.Context, a gdbproto.Action) (gdbproto.StopEv
 	}
 	t.stateValid = false
 	var st target.Stop
+	start := time.Now()
 	if a.Step {
 		st = t.m.Step(ctx)
 	} else {
 		st = t.m.Run(ctx)
 	}
+	t.running += time.Since(start)
 	t.last = st
 	return t.stopEvent(st), nil
 }

@@ -495,3 +495,24 @@ func checkMonitorHelp(t *testing.T, out string) {
 		t.Errorf("monitor help does not list %q:\n%s", missing, out)
 	}
 }
+
+// TestGDBMonitorStats: after the machine has run, "monitor stats" gives a
+// rate, from the instruction count and the host time the stub spent
+// running it (the machine itself never reads a clock).
+func TestGDBMonitorStats(t *testing.T) {
+	t.Parallel()
+	requireTool(t, "gdb")
+	acquireHeavy(t)
+	ctx := testContext(t)
+	s := startStub(t, ctx, false, "--append", "scenario=tasks", "--serial", "none")
+	out := runGDB(t, ctx, exs("target remote "+s.gdbAddr, "break switch_mm", "continue", "continue",
+		"echo @STATS\\n", "monitor stats", "kill")...)
+	out = out[strings.Index(out, "@STATS"):]
+	m := regexp.MustCompile(`(?m)^instructions\s+(\d+)$`).FindStringSubmatch(out)
+	if m == nil || m[1] == "0" {
+		t.Fatalf("no instruction count in monitor stats:\n%s", out)
+	}
+	if !regexp.MustCompile(`(?m)^instructions/s\s+[0-9.]+[KMG]? \(` + m[1] + ` instructions in [0-9.]+s of host time\)$`).MatchString(out) {
+		t.Errorf("monitor stats gives no rate for %s instructions:\n%s", m[1], out)
+	}
+}

@@ -36,6 +36,7 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, s stdio) i
 	})
 	// "monitor phys on" and Qqemu.PhyMemMode switch the same mode.
 	mon.OnPhys = func(on bool) { t.SetPhysMemMode(on) }
+	mon.RunTime = t.RunTime
 	opts := []gdbproto.Option{
 		gdbproto.WithLogf(func(format string, args ...any) {
 			fmt.Fprintf(s.err, "stub: "+strings.TrimPrefix(format, "gdbproto: ")+"\n", args...)
