@@ -172,6 +172,9 @@ func (c *CPU) decodeAt(lin, p uint64) *inst {
 			xi, err = h, nil
 		}
 	}
+	if (err != nil || xi.Op == 0) && tooLong(buf[:], c.mode) {
+		c.raiseErr(vecGP, 0)
+	}
 	in := new(inst)
 	if err != nil || xi.Op == 0 || !c.convert(&xi, in) {
 		in.op = opInvalid
@@ -481,4 +484,34 @@ func specialise(in *inst) {
 			in.cls = clsLogicR
 		}
 	}
+}
+
+// tooLong reports whether buf starts an instruction that needs more than
+// the architectural maximum of 15 bytes, which raises #GP(0) rather than
+// #UD (SDM Vol. 2A 2.3.11). x86asm refuses such an instruction outright,
+// so its length is found by setting aside the segment-override and LOCK
+// prefixes, which do not change the length of what follows, decoding the
+// rest and adding them back.
+func tooLong(buf []byte, mode int) bool {
+	var rest [15]byte
+	n, removed := 0, 0
+	i := 0
+	for ; i < len(buf); i++ {
+		switch buf[i] {
+		case 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0xf0:
+			removed++
+			continue
+		case 0x66, 0x67, 0xf2, 0xf3:
+			rest[n] = buf[i]
+			n++
+			continue
+		}
+		break
+	}
+	if removed == 0 {
+		return false
+	}
+	copy(rest[n:], buf[i:]) // the bytes past the window read as zero: any length past 15 is too long
+	xi, err := x86asm.Decode(rest[:], mode)
+	return err == nil && xi.Op != 0 && xi.Len+removed > 15
 }
