@@ -246,19 +246,36 @@ func (t *Target) describe(st target.Stop) string {
 	return msg
 }
 
-// watchReason reports the kind gdb asked for at the watched address: an
-// access watchpoint that fires on a write is still an awatch to gdb.
+// watchReason names the stop for gdb from the access that fired and the
+// kinds gdb asked for at that address: a write reports a write watchpoint
+// if there is one, a read a read watchpoint, and otherwise an access
+// watchpoint reports either (gdb matches the reason to its own list). The
+// result depends only on the set of watchpoints, never on map order.
 func (t *Target) watchReason(st target.Stop) gdbproto.StopReason {
+	var write, read, access bool
 	for k := range t.watches {
-		if k.addr == st.Addr {
-			switch k.kind {
-			case gdbproto.WatchRead:
-				return gdbproto.StopRWatch
-			case gdbproto.WatchAccess:
-				return gdbproto.StopAWatch
-			}
-			return gdbproto.StopWatch
+		if k.addr != st.Addr {
+			continue
 		}
+		switch k.kind {
+		case gdbproto.WatchWrite:
+			write = true
+		case gdbproto.WatchRead:
+			read = true
+		case gdbproto.WatchAccess:
+			access = true
+		}
+	}
+	wrote := st.Watch&cpu.WatchWrite != 0
+	switch {
+	case wrote && write:
+		return gdbproto.StopWatch
+	case !wrote && read:
+		return gdbproto.StopRWatch
+	case access:
+		return gdbproto.StopAWatch
+	case read:
+		return gdbproto.StopRWatch
 	}
 	return gdbproto.StopWatch
 }
@@ -330,8 +347,13 @@ var cpuWatch = map[gdbproto.WatchKind]cpu.WatchKind{
 // data breakpoint does (SDM Vol. 3B 17.3.1.2, a trap).
 func (t *Target) SetWatchpoint(kind gdbproto.WatchKind, addr, length uint64) error {
 	ck, ok := cpuWatch[kind]
-	if !ok || length == 0 {
+	if !ok {
 		return gdbproto.ErrUnsupported
+	}
+	if length == 0 {
+		// An error, not "unsupported": gdb would stop using Z2 for the
+		// rest of the session.
+		return fmt.Errorf("watchpoint at %#x has length 0", addr)
 	}
 	k := watchKey{kind, addr, length}
 	t.watches[k]++
