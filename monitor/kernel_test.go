@@ -177,7 +177,7 @@ var commandCases = []struct {
 		}
 	}},
 	{"break-on", func(t *testing.T, e *overflowEnv, out string) {
-		contains(t, out, "break-on df\n")
+		contains(t, out, "break-on df,triple\n")
 	}},
 	{"idt", func(t *testing.T, e *overflowEnv, out string) {
 		df, _ := lineWith(out, "8    #DF")

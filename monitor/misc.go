@@ -127,18 +127,28 @@ func (mon *Monitor) cmdBreakOn(args []string, out io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("break-on: %w", err)
 		}
+		if !on && mentionsTriple(args[0]) {
+			return fmt.Errorf("break-on: %w", target.ErrTripleAlwaysOn)
+		}
 		for v := range s.Vectors {
 			if s.Vectors[v] {
 				set.Vectors[v] = on
 			}
 		}
-		if s.Triple {
-			set.Triple = on
-		}
 	}
 	mon.m.SetBreakOn(set)
 	fmt.Fprintf(out, "break-on %s\n", set)
 	return nil
+}
+
+// mentionsTriple reports whether a break-on list names the triple fault.
+func mentionsTriple(list string) bool {
+	for _, item := range strings.Split(list, ",") {
+		if _, triple, err := target.ParseBreakOnItem(item); err == nil && triple {
+			return true
+		}
+	}
+	return false
 }
 
 func (mon *Monitor) cmdPhys(args []string, out io.Writer) error {

@@ -3,6 +3,7 @@ package monitor
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -234,10 +235,9 @@ func TestBreakOnCommand(t *testing.T) {
 		{"break-on df on", "break-on df,triple"},
 		{"break-on pf,gp on", "break-on df,gp,pf,triple"},
 		{"break-on gp off", "break-on df,pf,triple"},
-		{"break-on triple off", "break-on df,pf"},
-		{"break-on 0x20 on", "break-on df,pf,32"},
-		{"break-on ud", "break-on ud"},
-		{"break-on none", "break-on none"},
+		{"break-on 0x20 on", "break-on df,pf,32,triple"},
+		{"break-on ud", "break-on ud,triple"},
+		{"break-on none", "break-on triple"},
 		{"break-on #PF,triple", "break-on pf,triple"},
 	}
 	for _, s := range steps {
@@ -248,6 +248,9 @@ func TestBreakOnCommand(t *testing.T) {
 		if got := m.BreakOn().String(); "break-on "+got != s.want {
 			t.Errorf("%s: machine's set %s", s.line, got)
 		}
+	}
+	if err := mon.Run("break-on triple off", io.Discard); err == nil || !strings.Contains(err.Error(), "always stops") {
+		t.Errorf("break-on triple off: %v; want an error saying a triple fault always stops", err)
 	}
 	if !m.CPU().BreakOn(14) || m.CPU().BreakOn(13) {
 		t.Error("the CPU's break-on vectors do not follow the command")

@@ -6,13 +6,17 @@ import (
 	"strings"
 )
 
-// BreakOnSet is the set of deliveries that stop the machine: exception or
-// interrupt vectors, and the triple fault (which always stops the CPU; the
-// flag says whether the debugger is to be told as for a break-on).
+// BreakOnSet is the set of vectors whose delivery stops the machine. A
+// triple fault always stops it (the CPU shuts down, SDM Vol. 3A 6.15,
+// interrupt 8), so "triple" is accepted in a list, always shown, and
+// cannot be turned off.
 type BreakOnSet struct {
 	Vectors [256]bool
-	Triple  bool
 }
+
+// ErrTripleAlwaysOn is returned for an attempt to stop breaking on triple
+// faults.
+var ErrTripleAlwaysOn = fmt.Errorf("a triple fault always stops the machine (the CPU shuts down); it cannot be turned off")
 
 // breakOnNames are the names --break-on and `monitor break-on` accept,
 // the lowercase mnemonics of SDM Vol. 3A Table 6-1 ("ss" is the
@@ -52,13 +56,13 @@ func ParseBreakOnItem(item string) (vector uint8, triple bool, err error) {
 	}
 	v, perr := strconv.ParseUint(s, 0, 8)
 	if perr != nil || s == "" {
-		return 0, false, fmt.Errorf("unknown exception %q (want a vector 0-255 or one of %s)", item, BreakOnNames())
+		return 0, false, fmt.Errorf("unknown exception %q (want a vector 0-255, none, or one of %s)", item, BreakOnNames())
 	}
 	return uint8(v), false, nil
 }
 
-// ParseBreakOn parses a comma-separated list. "" and "none" give the
-// empty set.
+// ParseBreakOn parses a comma-separated list. "" and "none" select no
+// vector (a triple fault still stops the machine).
 func ParseBreakOn(list string) (BreakOnSet, error) {
 	var set BreakOnSet
 	list = strings.TrimSpace(list)
@@ -70,9 +74,7 @@ func ParseBreakOn(list string) (BreakOnSet, error) {
 		if err != nil {
 			return BreakOnSet{}, err
 		}
-		if triple {
-			set.Triple = true
-		} else {
+		if !triple {
 			set.Vectors[v] = true
 		}
 	}
@@ -80,7 +82,7 @@ func ParseBreakOn(list string) (BreakOnSet, error) {
 }
 
 // String lists the set in the syntax ParseBreakOn accepts, vectors in
-// increasing order, names where there is one.
+// increasing order, names where there is one, and always "triple".
 func (s BreakOnSet) String() string {
 	var items []string
 	for v := 0; v < 256; v++ {
@@ -98,11 +100,5 @@ func (s BreakOnSet) String() string {
 		}
 		items = append(items, name)
 	}
-	if s.Triple {
-		items = append(items, "triple")
-	}
-	if len(items) == 0 {
-		return "none"
-	}
-	return strings.Join(items, ",")
+	return strings.Join(append(items, "triple"), ",")
 }

@@ -116,7 +116,7 @@ func New(cfg Config) (*Machine, error) {
 	m.boot = img
 	st := pvh.EntryState(m.cpu.State(), img)
 	m.cpu.SetState(&st)
-	m.SetBreakOn(BreakOnSet{Triple: true})
+	m.SetBreakOn(BreakOnSet{})
 
 	if cfg.SerialIn != nil {
 		m.inputLive = true

@@ -55,7 +55,7 @@ func TestParseArgs(t *testing.T) {
 			o.Serial != "stdio" || o.Memory != 128<<20 || o.TraceInt != "" {
 			t.Errorf("defaults: %+v", o)
 		}
-		if !o.BreakOn.Triple || o.BreakOn.String() != "triple" {
+		if o.BreakOn.String() != "triple" {
 			t.Errorf("default break-on = %s", o.BreakOn)
 		}
 	})
@@ -69,7 +69,7 @@ func TestParseArgs(t *testing.T) {
 			o.Serial != "none" || o.Memory != 1<<30 || o.TraceInt != "int.log" {
 			t.Errorf("got %+v", o)
 		}
-		if !o.BreakOn.Vectors[8] || !o.BreakOn.Vectors[14] || !o.BreakOn.Vectors[0x20] || o.BreakOn.Triple {
+		if !o.BreakOn.Vectors[8] || !o.BreakOn.Vectors[14] || !o.BreakOn.Vectors[0x20] || o.BreakOn.String() != "df,pf,32,triple" {
 			t.Errorf("break-on = %s", o.BreakOn)
 		}
 	})
