@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"syscall"
 )
 
 func main() {
@@ -23,7 +24,8 @@ func main() {
 		fmt.Fprintf(os.Stderr, "stub: %v\n", err)
 		os.Exit(2)
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM as ^C: close the listener (removing a unix socket) and exit.
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	code := run(ctx, opts, stdio{os.Stdin, os.Stdout, os.Stderr})
 	cancel()
