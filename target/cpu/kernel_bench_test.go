@@ -2,19 +2,16 @@ package cpu_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
+	"vmapstack/kernelimg"
 	"vmapstack/target"
 )
 
 // BenchmarkKernelBench boots the mini kernel's `bench` scenario (compute
 // and context switches) and reports guest instructions per second.
 func BenchmarkKernelBench(b *testing.B) {
-	elf, err := os.ReadFile("../../kernelimg/kernel.elf")
-	if err != nil {
-		b.Skipf("kernel image: %v", err)
-	}
+	elf := kernelimg.ELF
 	var instr uint64
 	for i := 0; i < b.N; i++ {
 		m, err := target.New(target.Config{Kernel: elf, Append: "scenario=bench"})
