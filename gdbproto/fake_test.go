@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -493,19 +491,5 @@ func startServer(t testing.TB, tg Target, opts ...Option) (*Server, string, chan
 }
 
 func hexs(s string) string { return fmt.Sprintf("%x", s) }
-
-// requireTool skips a test when an external tool is missing, unless
-// VMAPSTACK_REQUIRE_TOOLS=1, when it fails instead.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("VMAPSTACK_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is required (VMAPSTACK_REQUIRE_TOOLS=1) but missing: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
 
 func newReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"vmapstack/internal/testtool"
 )
 
 // Checks with real gdb and lldb against the fake target dressed as an
@@ -102,8 +104,8 @@ func (x *x86Fake) RegisterInfo() []RegisterInfo {
 }
 
 func TestRealGDB(t *testing.T) {
-	gdb := requireTool(t, "gdb")
-	requireTool(t, "gcc")
+	gdb := testtool.Require(t, "gdb")
+	testtool.Require(t, "gcc")
 	x := newX86Fake(t)
 	x.mem[0x10] = 0x90
 	var log strings.Builder
@@ -149,8 +151,8 @@ func TestRealGDB(t *testing.T) {
 }
 
 func TestRealLLDB(t *testing.T) {
-	lldb := requireTool(t, "lldb")
-	requireTool(t, "gcc")
+	lldb := testtool.Require(t, "lldb")
+	testtool.Require(t, "gcc")
 	x := newX86Fake(t)
 	_, addr, _ := startServer(t, x)
 	pktLog := filepath.Join(t.TempDir(), "packets.log")

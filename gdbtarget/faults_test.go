@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"vmapstack/internal/testtool"
 )
 
 // TestConnectionFaults abuses the connection to a real machine running
@@ -138,7 +140,7 @@ func connectionFaults(t *testing.T, network string) {
 
 	// A real gdb, killed with SIGKILL while attached (stopped at a
 	// breakpoint it set; the raw client above covered the running case).
-	if path := requireTool(t, "gdb"); path != "" {
+	if path := testtool.Require(t, "gdb"); path != "" {
 		addr := r.addr // gdb takes a unix socket as a bare path
 		cmd := exec.Command(path, "-batch", "-nx",
 			"-ex", "set confirm off",

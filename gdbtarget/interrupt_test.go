@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"vmapstack/internal/testtool"
 )
 
 // interruptOnce continues the machine, lets it run for runFor, sends 0x03
@@ -120,7 +122,7 @@ func BenchmarkInterruptLatency(b *testing.B) {
 // gdbstub running the same kernel (the anchor of DESIGN.md §8), in ack
 // mode (QEMU 7.2 has no QStartNoAckMode).
 func BenchmarkInterruptLatencyQEMU(b *testing.B) {
-	qemu := requireTool(b, "qemu-system-x86_64")
+	qemu := testtool.Require(b, "qemu-system-x86_64")
 	kernel := filepath.Join("..", "kernelimg", "kernel.elf")
 	var lats []time.Duration
 	var c *rsp

@@ -5,28 +5,14 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/target/cpu"
 )
-
-// requireTool skips when name is missing, unless VMAPSTACK_REQUIRE_TOOLS=1
-// (CI), where a missing peer is a failure.
-func requireTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("VMAPSTACK_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s not found and VMAPSTACK_REQUIRE_TOOLS=1: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
 
 func TestLayoutSize(t *testing.T) {
 	if len(regs) != 66 {
@@ -96,7 +82,7 @@ type xmlFeature struct {
 // feature and compares every register's name, size, type and group with
 // ours, in order.
 func TestLayoutMatchesQEMU(t *testing.T) {
-	qemu := requireTool(t, "qemu-system-x86_64")
+	qemu := testtool.Require(t, "qemu-system-x86_64")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/kernelimg/qemutest"
 )
 
@@ -50,7 +51,7 @@ func firstDiff(ours, theirs string) string {
 // names the exceptions on stderr.
 func TestConsoleMatchesQEMU(t *testing.T) {
 	t.Parallel()
-	requireTool(t, qemutest.QEMU)
+	testtool.Require(t, qemutest.QEMU)
 	for _, c := range qemutest.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/kernelimg/qemutest"
 )
 
@@ -108,7 +109,7 @@ func pmark(mark, expr string) []string {
 // stops where #DF is handled, and the stack and CR2 show the overflow.
 func TestGDBSession(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	s := startStub(t, ctx, false, "--append", "scenario=overflow", "--serial", "none")
@@ -240,8 +241,8 @@ func parsePCs(t *testing.T, out string) []uint64 {
 // says the iteration count is kept in (E)CX so the instruction restarts).
 func TestGDBStepiMatchesQEMU(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "gdb")
-	requireTool(t, "qemu-system-x86_64")
+	testtool.Require(t, "gdb")
+	testtool.Require(t, "qemu-system-x86_64")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	const n = 200
@@ -306,8 +307,8 @@ func TestGDBStepiMatchesQEMU(t *testing.T) {
 // the storing instruction, as under QEMU.
 func TestGDBWatch(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "gdb")
-	requireTool(t, "qemu-system-x86_64")
+	testtool.Require(t, "gdb")
+	testtool.Require(t, "qemu-system-x86_64")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	addr, _ := kernelSymbol(t, "nr_tasks")
@@ -360,7 +361,7 @@ func TestGDBWatch(t *testing.T) {
 // the interrupt byte and must get a SIGINT stop it can inspect.
 func TestGDBInterrupt(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	s := startStub(t, ctx, false, "--append", "scenario=bench", "--serial", "none")
@@ -409,7 +410,7 @@ func TestGDBInterrupt(t *testing.T) {
 // and read its registers; kill then ends the stub with status 0.
 func TestGDBDetachReattach(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	s := startStub(t, ctx, false, "--append", "scenario=bench", "--serial", "none")
@@ -446,7 +447,7 @@ func TestGDBDetachReattach(t *testing.T) {
 // TCP this time.
 func TestGDBAttachRunning(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	s := startStub(t, ctx, true, "--append", "scenario=bench", "--wait=false", "--serial", "none")
@@ -472,7 +473,7 @@ func TestGDBAttachRunning(t *testing.T) {
 // DESIGN §7, one per line.
 func TestGDBMonitorHelp(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	s := startStub(t, ctx, false, "--append", "scenario=overflow", "--serial", "none")
@@ -501,7 +502,7 @@ func checkMonitorHelp(t *testing.T, out string) {
 // running it (the machine itself never reads a clock).
 func TestGDBMonitorStats(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	s := startStub(t, ctx, false, "--append", "scenario=tasks", "--serial", "none")

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"vmapstack/internal/testtool"
 )
 
 // physBytes returns n bytes of the kernel image at physical address pa
@@ -94,7 +96,7 @@ func lldbReg(t *testing.T, out, name string) uint64 {
 // command (`process plugin packet monitor`) and kill.
 func TestLLDB(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "lldb")
+	testtool.Require(t, "lldb")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	s := startStub(t, ctx, true, "--append", "scenario=overflow", "--serial", "none")
@@ -186,7 +188,7 @@ func TestLLDB(t *testing.T) {
 // memory still work.
 func TestLLDBWithoutFile(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "lldb")
+	testtool.Require(t, "lldb")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	s := startStub(t, ctx, true, "--append", "scenario=overflow", "--serial", "none")
@@ -215,7 +217,7 @@ func TestLLDBWithoutFile(t *testing.T) {
 // too.
 func TestLLDBUnixSocketHint(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "lldb")
+	testtool.Require(t, "lldb")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	s := startStub(t, ctx, false, "--append", "scenario=overflow", "--serial", "none")

@@ -62,18 +62,6 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// requireTool skips the test when the external tool name is missing,
-// unless VMAPSTACK_REQUIRE_TOOLS=1, where a missing tool is a failure.
-func requireTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("VMAPSTACK_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is required (VMAPSTACK_REQUIRE_TOOLS=1) but not found: %v", name, err)
-		}
-		t.Skipf("%s not found: %v", name, err)
-	}
-}
-
 // acquireHeavy takes an emulator slot until the test ends.
 func acquireHeavy(t *testing.T) {
 	t.Helper()

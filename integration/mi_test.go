@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"vmapstack/internal/testtool"
 )
 
 // gdb/MI output syntax (gdb manual, "GDB/MI Output Syntax"):
@@ -460,7 +462,7 @@ func startGDBMI(t *testing.T) *miSession {
 // variable and its children, a monitor command through the console.
 func TestGDBMIVSCodeLaunch(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	st := startStub(t, ctx, false, "--append", "scenario=overflow", "--serial", "none")
@@ -596,7 +598,7 @@ func TestGDBMIVSCodeLaunch(t *testing.T) {
 // bench scenario runs; MI must report *stopped with SIGINT.
 func TestGDBMIInterrupt(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	st := startStub(t, ctx, false, "--append", "scenario=bench", "--serial", "none")

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/kernelimg/qemutest"
 )
 
@@ -117,7 +118,7 @@ func endOfRun(triple bool, stopped bool, code int) string {
 // compared as well: the isa-debug-exit code, or a triple fault.
 func TestQEMUExceptionTraceDiff(t *testing.T) {
 	t.Parallel()
-	requireTool(t, qemutest.QEMU)
+	testtool.Require(t, qemutest.QEMU)
 	var mu sync.Mutex
 	compared := map[string]int{}
 	t.Cleanup(func() {
@@ -256,8 +257,8 @@ func benchYieldLine(t *testing.T) int {
 // tick can change (see stops).
 func TestQEMURegisterDiff(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "gdb")
-	requireTool(t, qemutest.QEMU)
+	testtool.Require(t, "gdb")
+	testtool.Require(t, qemutest.QEMU)
 	acquireHeavy(t)
 	ctx := testContext(t)
 	t.Cleanup(func() { reportStale(t, "regs") })

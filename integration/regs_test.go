@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"vmapstack/internal/testtool"
 )
 
 // infoRegisters parses `info registers` lines "name 0xvalue ..." into a
@@ -28,8 +30,8 @@ func infoRegisters(out string) map[string]uint64 {
 // values for them are firmware state, not the kernel's.
 func TestGDBRegistersMatchQEMU(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "gdb")
-	requireTool(t, "qemu-system-x86_64")
+	testtool.Require(t, "gdb")
+	testtool.Require(t, "qemu-system-x86_64")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	for _, stop := range []string{"do_double_fault", "handle_stack_overflow"} {

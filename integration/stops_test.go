@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"vmapstack/internal/testtool"
 )
 
 // TestGDBBreakOnDF: with --break-on df the machine stops when #DF is
@@ -15,7 +17,7 @@ import (
 // down to 16 bytes), frame SS, RSP, RFLAGS, CS, RIP, error code.
 func TestGDBBreakOnDF(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	s := startStub(t, ctx, false, "--append", "scenario=overflow", "--break-on", "df", "--serial", "none")
@@ -97,7 +99,7 @@ func TestGDBBreakOnDF(t *testing.T) {
 // and leaves the state at the fault inspectable.
 func TestGDBTripleFault(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	acquireHeavy(t)
 	ctx := testContext(t)
 	s := startStub(t, ctx, false, "--append", "scenario=overflow noist", "--serial", "none")

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/kernelimg/qemutest"
 )
 
@@ -31,7 +32,7 @@ func exceptions(recs []qemutest.IntRecord) []qemutest.IntRecord {
 // logs the interrupted SP; TestGDBSession checks RSP there.
 func TestOverflowTrace(t *testing.T) {
 	t.Parallel()
-	requireTool(t, qemutest.QEMU)
+	testtool.Require(t, qemutest.QEMU)
 	for _, c := range []string{"scenario=overflow", "scenario=irq-overflow", "scenario=overflow-pf", "scenario=lazy-pgd nosync", "scenario=overflow noist"} {
 		t.Run(strings.ReplaceAll(strings.TrimPrefix(c, "scenario="), " ", "_"), func(t *testing.T) {
 			t.Parallel()

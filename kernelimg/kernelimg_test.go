@@ -13,23 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/kernelimg"
 	"vmapstack/kernelimg/qemutest"
 )
-
-// requireTool returns the path of an external tool. Without it the test is
-// skipped, unless VMAPSTACK_REQUIRE_TOOLS=1, where it fails.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("VMAPSTACK_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is required (VMAPSTACK_REQUIRE_TOOLS=1): %v", name, err)
-		}
-		t.Skipf("%s not found: %v", name, err)
-	}
-	return p
-}
 
 // kernelFile writes the embedded image to a temporary file for QEMU.
 func kernelFile(t *testing.T) string {
@@ -198,7 +185,7 @@ func TestDWARFNames(t *testing.T) {
 }
 
 func TestScenariosUnderQEMU(t *testing.T) {
-	requireTool(t, qemutest.QEMU)
+	testtool.Require(t, qemutest.QEMU)
 	kernel := kernelFile(t)
 	for _, c := range qemutest.Cases {
 		t.Run(c.Name, func(t *testing.T) {
@@ -221,7 +208,7 @@ func TestScenariosUnderQEMU(t *testing.T) {
 // instructions (-icount shift=10) and every ~1M (shift=0), and compare
 // byte for byte with the host-clock run.
 func TestOutputIndependentOfTimer(t *testing.T) {
-	requireTool(t, qemutest.QEMU)
+	testtool.Require(t, qemutest.QEMU)
 	if testing.Short() {
 		t.Skip("-short")
 	}
@@ -265,7 +252,7 @@ func caseByName(t *testing.T, name string) qemutest.Case {
 // again ("check_exception old: 0xe new 0xe"), then #DF; for an overflow
 // CR2 is in the guard page, for the lazy-pgd failures it is not.
 func TestInterruptLog(t *testing.T) {
-	requireTool(t, qemutest.QEMU)
+	testtool.Require(t, qemutest.QEMU)
 	kernel := kernelFile(t)
 	tests := []struct {
 		name       string
@@ -341,8 +328,8 @@ func TestInterruptLog(t *testing.T) {
 // gdb attached to QEMU's own stub stops in do_double_fault and sees the
 // overflowing task, its stack, and CR2 in that stack's guard page.
 func TestGDBAgainstQEMU(t *testing.T) {
-	requireTool(t, qemutest.QEMU)
-	gdb := requireTool(t, "gdb")
+	testtool.Require(t, qemutest.QEMU)
+	gdb := testtool.Require(t, "gdb")
 	kernel := kernelFile(t)
 	port, err := qemutest.FreePort()
 	if err != nil {
@@ -412,7 +399,7 @@ func TestGDBAgainstQEMU(t *testing.T) {
 // With both fixes, lazy-pgd takes one ordinary #PF: prepare_switch_to's
 // probe of lazy-b's stack, which vmalloc_fault resolves; no #DF.
 func TestLazyPGDProbeFault(t *testing.T) {
-	requireTool(t, qemutest.QEMU)
+	testtool.Require(t, qemutest.QEMU)
 	c := caseByName(t, "lazy-pgd")
 	res, err := qemutest.Run(context.Background(), kernelFile(t), c.Append, qemutest.Options{IntLog: true})
 	if err != nil {
@@ -455,7 +442,7 @@ func TestLazyPGDProbeFault(t *testing.T) {
 // the sources, wherever the tree is.
 func TestReproducibleBuild(t *testing.T) {
 	for _, tool := range []string{"make", "gcc", "ld", "as"} {
-		requireTool(t, tool)
+		testtool.Require(t, tool)
 	}
 	checkToolVersions(t)
 	dir := filepath.Join(t.TempDir(), "elsewhere", "kernelimg")

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/kernelimg/qemutest"
 )
 
@@ -58,8 +59,8 @@ func symbolAddr(t *testing.T, sym string) uint64 {
 // Exceptions other than the stack-overflow ones are named and fatal. gdb
 // sends the kernel, stopped in run_scenario, to a faulting instruction.
 func TestTrapNames(t *testing.T) {
-	requireTool(t, qemutest.QEMU)
-	gdb := requireTool(t, "gdb")
+	testtool.Require(t, qemutest.QEMU)
+	gdb := testtool.Require(t, "gdb")
 	kernel := kernelFile(t)
 	tests := []struct {
 		name  string

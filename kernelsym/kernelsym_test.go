@@ -15,24 +15,11 @@ import (
 	"strings"
 	"testing"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/kernelimg"
 	"vmapstack/kernelsym"
 	"vmapstack/target"
 )
-
-// requireTool skips when name is not installed, unless
-// VMAPSTACK_REQUIRE_TOOLS=1 makes a missing tool a failure.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("VMAPSTACK_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is required (VMAPSTACK_REQUIRE_TOOLS=1): %v", name, err)
-		}
-		t.Skipf("%s not installed: %v", name, err)
-	}
-	return p
-}
 
 func loadReal(t *testing.T) *kernelsym.Kernel {
 	t.Helper()
@@ -50,7 +37,7 @@ func loadReal(t *testing.T) *kernelsym.Kernel {
 // what gcc computes from kernel.h: the test writes static assertions with
 // kernelsym's figures and compiles them.
 func TestLayoutMatchesCompiler(t *testing.T) {
-	gcc := requireTool(t, "gcc")
+	gcc := testtool.Require(t, "gcc")
 	k := loadReal(t)
 	l := k.Task
 	var src strings.Builder
@@ -97,7 +84,7 @@ func TestLayoutMatchesCompiler(t *testing.T) {
 
 // TestSymbolsMatchNm compares lookups in both directions with nm's view.
 func TestSymbolsMatchNm(t *testing.T) {
-	nm := requireTool(t, "nm")
+	nm := testtool.Require(t, "nm")
 	k := loadReal(t)
 	out, err := exec.Command(nm, "-S", filepath.Join("..", "kernelimg", "kernel.elf")).Output()
 	if err != nil {
@@ -382,7 +369,7 @@ func TestNoTaskModel(t *testing.T) {
 // TestStripped loads the real kernel with its debug information removed
 // (symbols kept) and with everything removed: neither is an error.
 func TestStripped(t *testing.T) {
-	objcopy := requireTool(t, "objcopy")
+	objcopy := testtool.Require(t, "objcopy")
 	for _, c := range []struct {
 		flag        string
 		wantSymbols bool
@@ -454,7 +441,7 @@ func TestLoadBadELF(t *testing.T) {
 // exposed as a variable or an enumerator, members missing) and checks
 // what Load finds.
 func TestOtherLayouts(t *testing.T) {
-	gcc := requireTool(t, "gcc")
+	gcc := testtool.Require(t, "gcc")
 	common := `
 struct mm_struct { const char *name; unsigned long *pgd; };
 struct thread_struct { unsigned long pad, sp; };

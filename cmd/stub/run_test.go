@@ -4,28 +4,16 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/kernelimg"
 	"vmapstack/kernelimg/qemutest"
 	"vmapstack/target"
 )
-
-// requireTool skips the test when name is not installed, unless
-// VMAPSTACK_REQUIRE_TOOLS=1 (CI with the tools), where it fails.
-func requireTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("VMAPSTACK_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is required (VMAPSTACK_REQUIRE_TOOLS=1): %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-}
 
 // standalone returns the options of `stub --listen none --append line`.
 func standalone(t *testing.T, line string) options {
@@ -193,7 +181,7 @@ func TestRunErrors(t *testing.T) {
 // (vectors >= 32) and the line counter are left out of the comparison;
 // so is EAX (see target/eventrax.go).
 func TestTraceIntMatchesQEMU(t *testing.T) {
-	requireTool(t, qemutest.QEMU)
+	testtool.Require(t, qemutest.QEMU)
 	kernel := filepath.Join(t.TempDir(), "kernel.elf")
 	if err := os.WriteFile(kernel, kernelimg.ELF, 0o644); err != nil {
 		t.Fatal(err)

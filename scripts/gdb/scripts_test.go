@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/kernelimg"
 )
 
@@ -57,18 +58,6 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
-}
-
-// requireTool skips the test when the external tool name is missing,
-// unless VMAPSTACK_REQUIRE_TOOLS=1, where a missing tool is a failure.
-func requireTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("VMAPSTACK_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is required (VMAPSTACK_REQUIRE_TOOLS=1) but not found: %v", name, err)
-		}
-		t.Skipf("%s not found: %v", name, err)
-	}
 }
 
 func testContext(t *testing.T) context.Context {
@@ -326,7 +315,7 @@ func checkTasks(t *testing.T, out, console, current string) {
 // functions at do_double_fault in scenario=overflow, then vs-dmesg at
 // panic, and checks them against gdb's own view and the kernel console.
 func TestVsCommandsOverflow(t *testing.T) {
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	ctx := testContext(t)
 	s := startStub(t, ctx, "scenario=overflow")
 	out := runGDB(t, ctx, exArgs(
@@ -467,7 +456,7 @@ func checkWalk(t *testing.T, out string, addr uint64, names []string) {
 // TestVsCommandsErrors checks the commands fail with clear gdb errors,
 // not Python tracebacks: no target, paging off, bad arguments.
 func TestVsCommandsErrors(t *testing.T) {
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	ctx := testContext(t)
 
 	out := runGDB(t, ctx, exArgs(loader, "vs-tasks", "vs-stack", "vs-pt", "vs-dmesg", "p $vs_current()")...)
@@ -520,7 +509,7 @@ func TestVsCommandsErrors(t *testing.T) {
 // TestVsCommandsTasks looks at several tasks in different address
 // spaces (scenario=tasks), stopped in the spinner task.
 func TestVsCommandsTasks(t *testing.T) {
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	ctx := testContext(t)
 	s := startStub(t, ctx, "scenario=tasks")
 	out := runGDB(t, ctx, exArgs(
@@ -605,7 +594,7 @@ func TestVsCommandsTasks(t *testing.T) {
 // TestAutoLoad follows scripts/gdb/README.md: kernel.elf-gdb.py next to
 // the ELF (a symlink to the loader) and add-auto-load-safe-path.
 func TestAutoLoad(t *testing.T) {
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	ctx := testContext(t)
 	dir := t.TempDir()
 	elf := filepath.Join(dir, "kernel.elf")
@@ -670,7 +659,7 @@ func checkFaults(t *testing.T, out string) {
 // TestCatchOverflowScript runs scripts/gdb/catch-overflow.gdb as its
 // comment says and checks the diagnosis it prints.
 func TestCatchOverflowScript(t *testing.T) {
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	ctx := testContext(t)
 	s := startStub(t, ctx, "scenario=overflow")
 	out := runGDB(t, ctx, "-ex", "target remote "+s.sock, "-x", "scripts/gdb/catch-overflow.gdb")
@@ -751,7 +740,7 @@ func TestCatchOverflowScript(t *testing.T) {
 // TestLazyPgdNosyncScript runs scripts/gdb/lazy-pgd-nosync.gdb: a #DF that
 // is not an overflow.
 func TestLazyPgdNosyncScript(t *testing.T) {
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	ctx := testContext(t)
 	s := startStub(t, ctx, "scenario=lazy-pgd nosync")
 	out := runGDB(t, ctx, "-ex", "target remote "+s.sock, "-x", "scripts/gdb/lazy-pgd-nosync.gdb")
@@ -1030,7 +1019,7 @@ func TestVSCodeConfig(t *testing.T) {
 		taskByLabel[tk.Label] = tk
 	}
 
-	requireTool(t, "gdb")
+	testtool.Require(t, "gdb")
 	for _, cfg := range launch.Configurations {
 		t.Run(cfg.Name, func(t *testing.T) {
 			if cfg.Type != "cppdbg" || cfg.MIMode != "gdb" || cfg.Request != "launch" {

@@ -18,20 +18,9 @@ import (
 	"sync"
 	"testing"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/target/cpu"
 )
-
-// requireTool skips the test when name is not on PATH, unless
-// VMAPSTACK_REQUIRE_TOOLS=1, in which case the test fails instead (CI).
-func requireTool(t testing.TB, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("VMAPSTACK_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("required tool %s not found: %v", name, err)
-		}
-		t.Skipf("%s not found: %v", name, err)
-	}
-}
 
 // RFLAGS bits (SDM Vol. 1 3.4.3).
 const (
@@ -120,7 +109,7 @@ var asmCache = struct {
 // batch (prefer numeric local labels 1: / 1b / 1f).
 func assemble(t testing.TB, bits int, srcs ...string) [][]byte {
 	t.Helper()
-	requireTool(t, "as")
+	testtool.Require(t, "as")
 	key := func(s string) string { return fmt.Sprintf("%d\x00%s", bits, s) }
 	asmCache.Lock()
 	defer asmCache.Unlock()

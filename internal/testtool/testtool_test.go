@@ -1,0 +1,50 @@
+package testtool
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+)
+
+// recorder is a testing.TB that records how a test would have ended.
+type recorder struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.fatal = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+func (r *recorder) Skipf(format string, args ...any) {
+	r.skip = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// run calls Require in its own goroutine, since Fatalf and Skipf end it.
+func run(name string) *recorder {
+	r := &recorder{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Require(r, name)
+	}()
+	<-done
+	return r
+}
+
+func TestRequire(t *testing.T) {
+	const missing = "vmapstack-no-such-tool"
+	t.Setenv("VMAPSTACK_REQUIRE_TOOLS", "")
+	if r := run(missing); r.skip == "" || r.fatal != "" {
+		t.Errorf("missing tool without VMAPSTACK_REQUIRE_TOOLS: skip %q, fatal %q; want a skip", r.skip, r.fatal)
+	}
+	t.Setenv("VMAPSTACK_REQUIRE_TOOLS", "1")
+	if r := run(missing); r.fatal == "" || r.skip != "" {
+		t.Errorf("missing tool with VMAPSTACK_REQUIRE_TOOLS=1: skip %q, fatal %q; want a failure", r.skip, r.fatal)
+	}
+	if r := run("sh"); r.fatal != "" || r.skip != "" {
+		t.Errorf("sh is on every machine: skip %q, fatal %q", r.skip, r.fatal)
+	}
+}
