@@ -3,7 +3,6 @@ package gdbtarget
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -11,6 +10,9 @@ import (
 	"time"
 
 	"vmapstack/gdbproto"
+	"vmapstack/kernelimg"
+	"vmapstack/kernelsym"
+	"vmapstack/monitor"
 )
 
 // memConn is a net.Conn that reads a fixed input and records the output.
@@ -120,16 +122,20 @@ func FuzzStubPackets(f *testing.F) {
 		"QThreadSuffixSupported\nQListThreadsInStopReply\nqHostInfo\nqProcessInfo\nqRegisterInfo0\nqRegisterInfo41\nqRegisterInfo42\np10;thread:1;\nqfThreadInfo\nqsThreadInfo\nqC\nqThreadExtraInfo,1\nHg1\nHc-1\nT1\nqAttached\nqOffsets\nqTStatus\nD",
 		"r$?#3f+\x03-$qC#b4garbage$m0,1#00$vCont;c#a8\x03\x03$g#67",
 		"rjunk$QStartNoAckMode#b0$c#63\x03$g#67$k#6b",
+		"qRcmd,737461636b\nqRcmd,77616c6b2024637232\nqRcmd,7074\nqRcmd,6661756c74732034\nqRcmd,637232\nqRcmd,627265616b2d6f6e206466206f6e\nqRcmd,696474\nqRcmd,747373\nqRcmd,676474\nqRcmd,6372656773\nqRcmd,7461736b73\nqRcmd,70687973206f6e\nqRcmd,70687973206f6666\nqRcmd,7374617473\nqRcmd,77616c6b2030787a7a\nqRcmd,707420307831323334\nqRcmd,626f677573\nc\nqRcmd,737461636b",
 	} {
 		f.Add([]byte(s))
 	}
+	// The real monitor, so its argument parsing is fuzzed over the wire
+	// too; the kernel's symbols are read once.
+	k, err := kernelsym.Load(kernelimg.ELF)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := newMachineMem(t, "scenario=overflow", 8<<20)
-		tgt := New(m, Config{ExecPath: "/vmapstack/embedded/kernel.elf",
-			Monitor: func(line string, out io.Writer) error {
-				_, err := out.Write([]byte("monitor: " + line + "\n"))
-				return err
-			}})
+		mon := monitor.New(m, k)
+		tgt := New(m, Config{ExecPath: "/vmapstack/embedded/kernel.elf", Monitor: mon.Run, DescribeStop: mon.DescribeStop})
 		srv := gdbproto.NewServer(tgt, gdbproto.WithPacketSize(fuzzPacketSize), gdbproto.WithPanics())
 		conn := &memConn{in: bytes.NewReader(fuzzStream(data))}
 		srv.ServeConn(conn)

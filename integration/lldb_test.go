@@ -110,6 +110,7 @@ func TestLLDB(t *testing.T) {
 		"register read rip rsp cr2",
 		"bt 2",
 		"process plugin packet monitor help",
+		"process plugin packet monitor stack",
 		"kill")
 	failf := func(format string, args ...any) {
 		t.Helper()
@@ -172,6 +173,11 @@ func TestLLDB(t *testing.T) {
 		failf("bt does not show do_double_fault")
 	}
 	checkMonitorHelp(t, after("process plugin packet monitor help"))
+	// The README's lldb recipe: monitor stack at the #DF breakpoint.
+	if st := after("process plugin packet monitor stack"); !strings.Contains(st, `"recurse"`) ||
+		!strings.Contains(st, "cr2 in guard page  yes") {
+		failf("monitor stack through lldb does not show task \"recurse\" with CR2 in its guard page:\n%s", st)
+	}
 	// lldb's kill sends `k` and waits for the W/X reply lldb-server gives
 	// (GDBRemoteCommunicationClient::KillProcess); without one it prints
 	// "failed to send the k packet" and a made-up exit status.
