@@ -98,51 +98,51 @@ func (c *CPU) debugXlate(lin uint64) (uint64, error) {
 	return t.Phys, nil
 }
 
+// debugPages splits [addr, addr+n) at page boundaries, translates each
+// piece for the debugger and calls fn with its linear and physical address
+// and its range [lo, hi) in the caller's buffer; fn returns how many bytes
+// it handled. It stops at the first error and returns the bytes done.
+func (c *CPU) debugPages(addr uint64, n int, fn func(lin, phys uint64, lo, hi int) (int, error)) (int, error) {
+	done := 0
+	for done < n {
+		a := addr + uint64(done)
+		p, err := c.debugXlate(a)
+		if err != nil {
+			return done, err
+		}
+		k := int(pageSize - a&0xfff)
+		if k > n-done {
+			k = n - done
+		}
+		m, err := fn(a, p, done, done+k)
+		done += m
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
 // ReadLinear reads guest memory at a linear address through the current
 // page tables, as the debugger sees it; it stops at the first unmapped
 // page, or at the first physical byte outside RAM (where the guest would
 // read all-ones from the bus, a debugger is told there is no memory, as
 // QEMU's stub does), and returns how many bytes it read.
 func (c *CPU) ReadLinear(addr uint64, buf []byte) (int, error) {
-	done := 0
-	for done < len(buf) {
-		a := addr + uint64(done)
-		p, err := c.debugXlate(a)
-		if err != nil {
-			return done, err
-		}
-		n := int(pageSize - a&0xfff)
-		if n > len(buf)-done {
-			n = len(buf) - done
-		}
+	return c.debugPages(addr, len(buf), func(lin, p uint64, lo, hi int) (int, error) {
 		if p >= uint64(len(c.ram)) {
-			return done, fmt.Errorf("linear %#x: physical %#x is outside RAM (%#x bytes)", a, p, len(c.ram))
+			return 0, fmt.Errorf("linear %#x: physical %#x is outside RAM (%#x bytes)", lin, p, len(c.ram))
 		}
-		done += copy(buf[done:done+n], c.ram[p:])
-	}
-	return done, nil
+		return copy(buf[lo:hi], c.ram[p:]), nil
+	})
 }
 
 // WriteLinear writes guest memory at a linear address (ignoring write
 // protection, as a debugger may) and drops decoded code it overwrites.
 func (c *CPU) WriteLinear(addr uint64, buf []byte) (int, error) {
-	done := 0
-	for done < len(buf) {
-		a := addr + uint64(done)
-		p, err := c.debugXlate(a)
-		if err != nil {
-			return done, err
-		}
-		n := int(pageSize - a&0xfff)
-		if n > len(buf)-done {
-			n = len(buf) - done
-		}
-		if _, err := c.WritePhys(p, buf[done:done+n]); err != nil {
-			return done, err
-		}
-		done += n
-	}
-	return done, nil
+	return c.debugPages(addr, len(buf), func(lin, p uint64, lo, hi int) (int, error) {
+		return c.WritePhys(p, buf[lo:hi])
+	})
 }
 
 // WritePhys writes guest physical memory, dropping decoded code there.
