@@ -20,7 +20,6 @@ import (
 type x86Fake struct {
 	*fakeTarget
 	names []string
-	xml   []byte
 }
 
 func newX86Fake(t *testing.T) *x86Fake {

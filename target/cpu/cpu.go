@@ -93,9 +93,8 @@ type CPU struct {
 	breakHit     bool
 	breakEvent   *Event
 
-	events    [eventRing]Event
-	nevents   uint64 // deliveries recorded since reset (= last Seq)
-	deliverNo uint64 // Seq of the delivery in progress, 0 if none
+	events  [eventRing]Event
+	nevents uint64 // deliveries recorded since reset (= last Seq)
 
 	stats  Stats
 	logged map[uint64]bool // RIPs of unimplemented instructions already logged

@@ -27,14 +27,6 @@ func classOf(vector uint8, kind EventKind) int {
 	return classBenign
 }
 
-func hasErrorCode(v uint8) bool {
-	switch v {
-	case 8, 10, 11, 12, 13, 14, 17:
-		return true
-	}
-	return false
-}
-
 // deliverSoftware delivers INT n / INT3 / INTO: a trap, so the frame holds
 // the next instruction.
 func (c *CPU) deliverSoftware(v uint8) {

@@ -261,7 +261,6 @@ type machine struct {
 }
 
 func le64(b []byte, off uint64, v uint64) { binary.LittleEndian.PutUint64(b[off:], v) }
-func le32(b []byte, off uint64, v uint32) { binary.LittleEndian.PutUint32(b[off:], v) }
 func le16(b []byte, off uint64, v uint16) { binary.LittleEndian.PutUint16(b[off:], v) }
 
 // buildTables writes the page tables, GDT, 64-bit and 32-bit IDTs, TSS
@@ -404,7 +403,6 @@ func newAsm(t testing.TB, bits int, src string, setup func(ram []byte, s *cpu.St
 
 func (m *machine) r64(a uint64) uint64 { return binary.LittleEndian.Uint64(m.ram[a:]) }
 func (m *machine) r32(a uint64) uint32 { return binary.LittleEndian.Uint32(m.ram[a:]) }
-func (m *machine) w64(a, v uint64)     { le64(m.ram, a, v) }
 
 // run executes at most n more instructions.
 func (m *machine) run(n uint64) cpu.Exit { return m.c.Run(m.c.Instret() + n) }

@@ -124,23 +124,6 @@ func (c *CPU) push(v uint64, size uint8) {
 	c.gpr[RSP] = sp
 }
 
-// pop loads the value at RSP and then advances RSP.
-func (c *CPU) pop(size uint8) uint64 {
-	sp := c.gpr[RSP]
-	if c.mode == 64 {
-		if !canonical(sp) {
-			c.raiseErr(vecSS, 0)
-		}
-		v := c.read(sp, size)
-		c.gpr[RSP] = sp + uint64(size)
-		return v
-	}
-	sp = uint64(uint32(sp))
-	v := c.read(c.lin(SS, sp), size)
-	c.gpr[RSP] = uint64(uint32(sp + uint64(size)))
-	return v
-}
-
 // peek reads the stack at RSP+off without changing RSP.
 func (c *CPU) peek(off uint64, size uint8) uint64 {
 	sp := c.gpr[RSP] + off

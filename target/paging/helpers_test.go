@@ -35,11 +35,6 @@ func (s *space) set(addr uint64, e PTE) {
 	binary.LittleEndian.PutUint64(s.mem[addr:], uint64(e))
 }
 
-// entryAddr is the address of the entry for linear at level in table.
-func entryAddr(table, linear uint64, level int) uint64 {
-	return table + (linear>>levelShift(level)&511)*8
-}
-
 // mapPage maps linear to phys with a leaf at level carrying leaf flags
 // (PS is added for levels 3 and 2); missing tables are created with
 // upper flags. It returns the entry addresses used, indexed by level-1.
