@@ -6,7 +6,6 @@ import (
 	"io"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -148,7 +147,7 @@ func connectionFaults(t *testing.T, network string) {
 			"-ex", fmt.Sprintf("break *0x%x", schedSym),
 			"-ex", "continue",
 			"-ex", "python import time; time.sleep(60)")
-		var out lockedBuffer
+		var out testtool.SyncBuffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -156,11 +155,11 @@ func connectionFaults(t *testing.T, network string) {
 		// Wait (a safety net, not a timing) for gdb to have run the
 		// machine to the breakpoint, then kill it.
 		deadline := time.Now().Add(60 * time.Second)
-		for !strings.Contains(outText(&out), "Breakpoint 1, ") {
+		for !strings.Contains(out.String(), "Breakpoint 1, ") {
 			if time.Now().After(deadline) {
 				cmd.Process.Kill()
 				cmd.Wait()
-				t.Fatalf("gdb did not reach the breakpoint:\n%s", outText(&out))
+				t.Fatalf("gdb did not reach the breakpoint:\n%s", out.String())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -196,23 +195,4 @@ func connectionFaults(t *testing.T, network string) {
 	if got := m.Instret(); got != wantInstret {
 		t.Errorf("instructions retired: %d, undisturbed run %d", got, wantInstret)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer a child process writes to while the
-// test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func outText(l *lockedBuffer) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,10 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/kernelimg"
 	"vmapstack/kernelimg/qemutest"
 )
@@ -44,15 +43,9 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	// VMAPSTACK_STUB names a stub binary built beforehand (CI builds it
-	// once for several packages); otherwise build this tree's.
-	if stubBin = os.Getenv("VMAPSTACK_STUB"); stubBin == "" {
-		stubBin = filepath.Join(dir, "stub")
-		build := exec.Command("go", "build", "-o", stubBin, "vmapstack/cmd/stub")
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "integration: go build vmapstack/cmd/stub: %v\n%s", err, out)
-			return 1
-		}
+	if stubBin, err = testtool.BuildStub(dir); err != nil {
+		fmt.Fprintf(os.Stderr, "integration: %v\n", err)
+		return 1
 	}
 	kernelPath = filepath.Join(dir, "kernel.elf")
 	if err := os.WriteFile(kernelPath, kernelimg.ELF, 0o644); err != nil {
@@ -76,37 +69,18 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// syncBuffer is a bytes.Buffer safe for a process writing while the test
-// reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // proc is a started process that the test's cleanup kills.
 type proc struct {
 	name           string
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *testtool.SyncBuffer
 	done           chan struct{}
 	waitErr        error
 }
 
 func startProc(t *testing.T, ctx context.Context, name string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{name: name, stdout: &testtool.SyncBuffer{}, stderr: &testtool.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.CommandContext(ctx, name, args...)
 	p.cmd.Stdout = p.stdout
 	p.cmd.Stderr = p.stderr

@@ -7,12 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/kernelimg"
 	"vmapstack/kernelsym"
 	"vmapstack/target"
 	"vmapstack/target/cpu"
 	"vmapstack/target/paging"
-	"vmapstack/target/pvh"
 )
 
 // run executes a command that must succeed and returns its output.
@@ -59,38 +59,10 @@ func bootKernel(t *testing.T, cmdline, breakOn string, limit uint64) (*target.Ma
 	return m, st
 }
 
-// tinyKernel is an ELF64 with a PVH note whose code is one HLT: a
-// machine with no kernel symbols, for tests that build their own page
-// tables and descriptor tables.
-func tinyKernel() []byte {
-	le := binary.LittleEndian
-	var note bytes.Buffer
-	for _, v := range []any{uint32(4), uint32(4), uint32(pvh.NotePhys32Entry)} {
-		binary.Write(&note, le, v)
-	}
-	note.WriteString("Xen\x00")
-	binary.Write(&note, le, uint32(0x100000))
-	code := []byte{0xf4}
-	const ehsize, phentsize, nph = 64, 56, 2
-	noteOff := uint64(ehsize + nph*phentsize)
-	codeOff := noteOff + uint64(note.Len())
-	var b bytes.Buffer
-	b.Write([]byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0})
-	for _, v := range []any{uint16(2), uint16(62), uint32(1), uint64(0x100000), uint64(ehsize), uint64(0), uint32(0),
-		uint16(ehsize), uint16(phentsize), uint16(nph), uint16(64), uint16(0), uint16(0)} {
-		binary.Write(&b, le, v)
-	}
-	ph := func(typ uint32, off, paddr, size uint64) {
-		for _, v := range []any{typ, uint32(7), off, paddr, paddr, size, size, uint64(4)} {
-			binary.Write(&b, le, v)
-		}
-	}
-	ph(4, noteOff, 0, uint64(note.Len()))
-	ph(1, codeOff, 0x100000, uint64(len(code)))
-	b.Write(note.Bytes())
-	b.Write(code)
-	return b.Bytes()
-}
+// haltKernel is a kernel whose code is one HLT: a machine with no kernel
+// symbols, for tests that build their own page tables and descriptor
+// tables.
+func haltKernel() []byte { return testtool.PVHKernel([]byte{0xf4}) }
 
 // The unit machine's layout (4 MiB of RAM).
 const (
@@ -112,7 +84,7 @@ const (
 // built (nothing runs): 64-bit mode, paging on, no kernel symbols.
 func unitMachine(t *testing.T) (*target.Machine, uint64) {
 	t.Helper()
-	m, err := target.New(target.Config{Kernel: tinyKernel(), KernelPath: "tiny.elf", MemoryBytes: unitRAM})
+	m, err := target.New(target.Config{Kernel: haltKernel(), KernelPath: "tiny.elf", MemoryBytes: unitRAM})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +161,7 @@ func unitMachine(t *testing.T) (*target.Machine, uint64) {
 
 // noSymbols is what Load returns for a kernel without symbols.
 func noSymbols(t *testing.T) *kernelsym.Kernel {
-	k, err := kernelsym.Load(tinyKernel())
+	k, err := kernelsym.Load(haltKernel())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,5 +173,5 @@ func noSymbols(t *testing.T) *kernelsym.Kernel {
 
 // newTiny is a machine just booted with the tiny kernel: paging off.
 func newTiny() (*target.Machine, error) {
-	return target.New(target.Config{Kernel: tinyKernel(), KernelPath: "tiny.elf", MemoryBytes: unitRAM})
+	return target.New(target.Config{Kernel: haltKernel(), KernelPath: "tiny.elf", MemoryBytes: unitRAM})
 }

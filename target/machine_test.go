@@ -3,47 +3,15 @@ package target
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/kernelimg"
 	"vmapstack/target/cpu"
 	"vmapstack/target/pvh"
 )
-
-// tinyKernel returns an ELF64 whose one PT_LOAD segment puts code at
-// physical 0x100000 and whose Xen PHYS32_ENTRY note points there.
-func tinyKernel(code []byte) []byte {
-	le := binary.LittleEndian
-	var note bytes.Buffer
-	binary.Write(&note, le, uint32(4)) // namesz "Xen\0"
-	binary.Write(&note, le, uint32(4)) // descsz
-	binary.Write(&note, le, uint32(pvh.NotePhys32Entry))
-	note.WriteString("Xen\x00")
-	binary.Write(&note, le, uint32(0x100000))
-
-	const ehsize, phentsize, nph = 64, 56, 2
-	noteOff := uint64(ehsize + nph*phentsize)
-	codeOff := noteOff + uint64(note.Len())
-	var b bytes.Buffer
-	b.Write([]byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0})
-	for _, v := range []any{uint16(2), uint16(62), uint32(1), uint64(0x100000), uint64(ehsize), uint64(0), uint32(0),
-		uint16(ehsize), uint16(phentsize), uint16(nph), uint16(64), uint16(0), uint16(0)} {
-		binary.Write(&b, le, v)
-	}
-	ph := func(typ uint32, off, paddr, size uint64) {
-		for _, v := range []any{typ, uint32(7), off, paddr, paddr, size, size, uint64(4)} {
-			binary.Write(&b, le, v)
-		}
-	}
-	ph(4, noteOff, 0, uint64(note.Len()))
-	ph(1, codeOff, 0x100000, uint64(len(code)))
-	b.Write(note.Bytes())
-	b.Write(code)
-	return b.Bytes()
-}
 
 // echoCmdline is 32-bit code that writes the command line found through
 // start_info (EBX) to COM1, then writes exitCode to isa-debug-exit.
@@ -68,7 +36,7 @@ func TestMachineBootsPVH(t *testing.T) {
 	var serial bytes.Buffer
 	var logs []string
 	m, err := New(Config{
-		Kernel:      tinyKernel(echoCmdline(1)),
+		Kernel:      testtool.PVHKernel(echoCmdline(1)),
 		KernelPath:  "tiny.elf",
 		Append:      "scenario=tasks nosync",
 		MemoryBytes: 4 << 20,
@@ -133,7 +101,7 @@ func TestMachineStops(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs []string
-			m, err := New(Config{Kernel: tinyKernel(tc.code), MemoryBytes: 2 << 20, Log: func(s string) { logs = append(logs, s) }})
+			m, err := New(Config{Kernel: testtool.PVHKernel(tc.code), MemoryBytes: 2 << 20, Log: func(s string) { logs = append(logs, s) }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -156,7 +124,7 @@ func TestMachineStops(t *testing.T) {
 }
 
 func TestMachineRunUntilAndStep(t *testing.T) {
-	m, err := New(Config{Kernel: tinyKernel(echoCmdline(0)), Append: "abc", MemoryBytes: 2 << 20})
+	m, err := New(Config{Kernel: testtool.PVHKernel(echoCmdline(0)), Append: "abc", MemoryBytes: 2 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +153,7 @@ func TestMachineRunUntilAndStep(t *testing.T) {
 
 func TestMachineRequestStop(t *testing.T) {
 	// jmp $ forever: only a stop request ends the run.
-	m, err := New(Config{Kernel: tinyKernel([]byte{0xeb, 0xfe}), MemoryBytes: 2 << 20})
+	m, err := New(Config{Kernel: testtool.PVHKernel([]byte{0xeb, 0xfe}), MemoryBytes: 2 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,9 +177,9 @@ func TestNewErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"no note", Config{Kernel: tinyKernel(nil)[:0], KernelPath: "x.elf"}, "boot: x.elf: not an ELF file"},
-		{"odd memory", Config{Kernel: tinyKernel([]byte{0xf4}), MemoryBytes: 3<<20 + 1}, "not a multiple of 4 KiB"},
-		{"too much memory", Config{Kernel: tinyKernel([]byte{0xf4}), MemoryBytes: 4 << 30}, "above the supported"},
+		{"no note", Config{Kernel: testtool.PVHKernel(nil)[:0], KernelPath: "x.elf"}, "boot: x.elf: not an ELF file"},
+		{"odd memory", Config{Kernel: testtool.PVHKernel([]byte{0xf4}), MemoryBytes: 3<<20 + 1}, "not a multiple of 4 KiB"},
+		{"too much memory", Config{Kernel: testtool.PVHKernel([]byte{0xf4}), MemoryBytes: 4 << 30}, "above the supported"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -225,7 +193,7 @@ func TestNewErrors(t *testing.T) {
 
 func TestMachineTraceInt(t *testing.T) {
 	var trace bytes.Buffer
-	m, err := New(Config{Kernel: tinyKernel([]byte{0x0f, 0x0b}), MemoryBytes: 2 << 20, TraceInt: &trace})
+	m, err := New(Config{Kernel: testtool.PVHKernel([]byte{0x0f, 0x0b}), MemoryBytes: 2 << 20, TraceInt: &trace})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +236,7 @@ func TestMachinePITReprogramEndsSlice(t *testing.T) {
 		0x74, 0xfa, // jz loop
 		0xb0, 0x00, 0x66, 0xba, 0x01, 0x05, 0xee, // exit 0
 	}
-	m, err := New(Config{Kernel: tinyKernel(code), MemoryBytes: 2 << 20})
+	m, err := New(Config{Kernel: testtool.PVHKernel(code), MemoryBytes: 2 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +266,7 @@ func TestMachineSerialInput(t *testing.T) {
 		0x66, 0xba, 0x01, 0x05, 0xb0, 0x00, 0xee, // exit 0
 	}
 	var serial bytes.Buffer
-	m, err := New(Config{Kernel: tinyKernel(code), MemoryBytes: 2 << 20, Serial: &serial, SerialIn: strings.NewReader("echo me\n")})
+	m, err := New(Config{Kernel: testtool.PVHKernel(code), MemoryBytes: 2 << 20, Serial: &serial, SerialIn: strings.NewReader("echo me\n")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,10 +50,8 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	stubBin = filepath.Join(dir, "stub")
-	build := exec.Command("go", "build", "-o", stubBin, "vmapstack/cmd/stub")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "gdbscripts: go build vmapstack/cmd/stub: %v\n%s", err, out)
+	if stubBin, err = testtool.BuildStub(dir); err != nil {
+		fmt.Fprintf(os.Stderr, "gdbscripts: %v\n", err)
 		return 1
 	}
 	return m.Run()
@@ -66,29 +63,11 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// syncBuffer is a bytes.Buffer a process writes while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // stub is a running stub on a unix socket; the test's cleanup kills it.
 type stub struct {
 	sock           string
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer // the kernel's console, the stub's messages
+	stdout, stderr *testtool.SyncBuffer // the kernel's console, the stub's messages
 	done           chan struct{}
 	waitErr        error
 }
@@ -103,7 +82,7 @@ func startStub(t *testing.T, ctx context.Context, appendLine string, flags ...st
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	s := &stub{sock: filepath.Join(dir, "sock"), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	s := &stub{sock: filepath.Join(dir, "sock"), stdout: &testtool.SyncBuffer{}, stderr: &testtool.SyncBuffer{}, done: make(chan struct{})}
 	args := append([]string{"--listen", "unix:" + s.sock, "--append", appendLine}, flags...)
 	s.cmd = exec.CommandContext(ctx, stubBin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
@@ -885,7 +864,7 @@ type mi struct {
 	in    io.WriteCloser
 	lines chan string
 	token int
-	log   *syncBuffer
+	log   *testtool.SyncBuffer
 }
 
 func startMI(t *testing.T, ctx context.Context, dir string) *mi {
@@ -902,7 +881,7 @@ func startMI(t *testing.T, ctx context.Context, dir string) *mi {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &mi{t: t, ctx: ctx, in: in, lines: make(chan string, 1024), log: &syncBuffer{}}
+	m := &mi{t: t, ctx: ctx, in: in, lines: make(chan string, 1024), log: &testtool.SyncBuffer{}}
 	cmd.Stderr = m.log
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start gdb/MI: %v", err)
