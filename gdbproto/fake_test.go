@@ -421,7 +421,8 @@ func checkFrame(body []byte, cs [2]byte) error {
 	if string(cs[:]) != fmt.Sprintf("%02x", want) {
 		return fmt.Errorf("checksum %q, want %02x (lowercase)", cs, want)
 	}
-	for i, c := range body {
+	for i := 0; i < len(body); i++ {
+		c := body[i]
 		if c == '$' || c == '#' {
 			return fmt.Errorf("unescaped %q at %d", c, i)
 		}
@@ -433,6 +434,10 @@ func checkFrame(body []byte, cs [2]byte) error {
 			if n < 32 || n > 126 || forbiddenRunChar(n) {
 				return fmt.Errorf("bad run count %q", n)
 			}
+			// The count is consumed with its marker, whatever it is: gdb's
+			// read_frame and gdbserver's own encoder both use '*' (13
+			// repeats) as a count, so "0**" is a valid run.
+			i++
 		}
 	}
 	if _, err := rleDecode(body); err != nil {

@@ -28,10 +28,18 @@ func TestRLE(t *testing.T) {
 				if n < 32 || n > 126 || forbiddenRunChar(n) {
 					t.Errorf("%q: bad count char %q", c, n)
 				}
+				i++ // the count may itself be '*'
+				continue
 			}
 			if enc[i] == '#' || enc[i] == '$' {
 				t.Errorf("%q: framing char in encoding", c)
 			}
+		}
+		f := frame([]byte(c), true)
+		var cs [2]byte
+		copy(cs[:], f[len(f)-2:])
+		if err := checkFrame(f[1:len(f)-3], cs); err != nil {
+			t.Errorf("%q: frame %q: %v", c, f, err)
 		}
 		dec, err := rleDecode(enc)
 		if err != nil || string(dec) != c {
@@ -47,6 +55,11 @@ func TestRLE(t *testing.T) {
 	}
 	if got := string(rleEncode([]byte("00000000"))); got != "0*\"00" {
 		t.Errorf("run of 8: %q", got)
+	}
+	// A run of 14 uses '*' as its own count, as gdbserver does; gdb's
+	// read_frame takes the byte after a marker as the count, whatever it is.
+	if got := string(rleEncode([]byte(strings.Repeat("0", 14)))); got != "0**" {
+		t.Errorf("run of 14: %q", got)
 	}
 }
 
