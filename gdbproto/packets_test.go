@@ -20,7 +20,7 @@ func TestPackets(t *testing.T) {
 	cl := dial(t, addr)
 	steps := []struct{ send, want string }{
 		{"qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;vfork-events+;exec-events+;vContSupported+;QThreadEvents+;no-resumed+;memory-tagging+;xmlRegisters=i386",
-			"PacketSize=4000;QStartNoAckMode+;swbreak+;vContSupported+;hwbreak+;qXfer:features:read+;qXfer:exec-file:read+"},
+			"PacketSize=4000;QStartNoAckMode+;swbreak+;vContSupported+;qXfer:threads:read+;hwbreak+;qXfer:features:read+;qXfer:exec-file:read+"},
 		{"vMustReplyEmpty", ""},
 		{"Hg0", "OK"},
 		{"Hgp1.1", "OK"},
@@ -42,6 +42,11 @@ func TestPackets(t *testing.T) {
 		{"qThreadExtraInfo,1", hexs("cpu 0 [halted]")},
 		{"qThreadExtraInfo,p1.1", hexs("cpu 0 [halted]")},
 		{"qThreadExtraInfo,7", "E16"},
+		{"qXfer:threads:read::0,1000", "l" + fakeThreadsXML},
+		{"qXfer:threads:read::0,10", "m" + fakeThreadsXML[:0x10]},
+		{"qXfer:threads:read::10,1000", "l" + fakeThreadsXML[0x10:]},
+		{"qXfer:threads:read::1000,10", "l"},
+		{"qXfer:threads:read:x:0,10", "E00"},
 		{"g", strings.Repeat("0", 32) + "0010000000000000" + "00000000"},
 		{"p2", "0010000000000000"},
 		{"p3", "00000000"},
@@ -286,7 +291,7 @@ func TestLLDB(t *testing.T) {
 	cl.noAck = true
 	triple := hex.EncodeToString([]byte("x86_64-pc-none-elf"))
 	steps := []struct{ send, want string }{
-		{"qSupported:xmlRegisters=i386,arm,mips,arc;multiprocess+;fork-events+;vfork-events+", "PacketSize=4000;QStartNoAckMode+;swbreak+;vContSupported+;hwbreak+;qXfer:features:read+;qXfer:exec-file:read+"},
+		{"qSupported:xmlRegisters=i386,arm,mips,arc;multiprocess+;fork-events+;vfork-events+", "PacketSize=4000;QStartNoAckMode+;swbreak+;vContSupported+;qXfer:threads:read+;hwbreak+;qXfer:features:read+;qXfer:exec-file:read+"},
 		{"QThreadSuffixSupported", "OK"},
 		{"QListThreadsInStopReply", "OK"},
 		{"qHostInfo", "triple:" + triple + ";ptrsize:8;endian:little;ostype:none;vendor:pc;"},
@@ -325,7 +330,7 @@ func TestMinimalTarget(t *testing.T) {
 	_, addr, _ := startServer(t, minimalTarget{f: f})
 	cl := dial(t, addr)
 	steps := []struct{ send, want string }{
-		{"qSupported:swbreak+;hwbreak+", "PacketSize=4000;QStartNoAckMode+;swbreak+;vContSupported+"},
+		{"qSupported:swbreak+;hwbreak+", "PacketSize=4000;QStartNoAckMode+;swbreak+;vContSupported+;qXfer:threads:read+"},
 		{"?", "T05thread:01;"},
 		{"Z1,1000,1", ""},
 		{"Z2,1000,4", ""},
@@ -337,6 +342,7 @@ func TestMinimalTarget(t *testing.T) {
 		{"qqemu.PhyMemMode", ""},
 		{"Qqemu.PhyMemMode:1", ""},
 		{"qThreadExtraInfo,1", hexs("halted")},
+		{"qXfer:threads:read::0,1000", "l<?xml version=\"1.0\"?>\n<threads>\n<thread id=\"01\" core=\"0\">halted</thread>\n</threads>\n"},
 		{"qRcmd," + hexs("pt"), ""},
 		{"qWatchpointSupportInfo", ""},
 	}
@@ -514,3 +520,7 @@ func TestXferChunking(t *testing.T) {
 		t.Errorf("reassembled annex differs (%d vs %d bytes)", len(got), len(long))
 	}
 }
+
+// fakeThreadsXML is qXfer:threads:read of the fake target: the one thread
+// with its extra info as text.
+const fakeThreadsXML = "<?xml version=\"1.0\"?>\n<threads>\n<thread id=\"01\" core=\"0\">cpu 0 [halted]</thread>\n</threads>\n"

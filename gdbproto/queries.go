@@ -3,6 +3,7 @@ package gdbproto
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"strings"
@@ -138,7 +139,10 @@ func (ss *session) supported(rest []byte) {
 	}
 	// multiprocess is not claimed: thread ids stay plain, though both
 	// forms are parsed.
-	r := fmt.Appendf(nil, "PacketSize=%x;QStartNoAckMode+;swbreak+;vContSupported+", ss.srv.packetSize)
+	// qXfer:threads:read lists the thread (with its extra info) in one
+	// packet where qfThreadInfo/qsThreadInfo take two: gdb refreshes its
+	// thread list after every stop, so each stepi saves a round trip.
+	r := fmt.Appendf(nil, "PacketSize=%x;QStartNoAckMode+;swbreak+;vContSupported+;qXfer:threads:read+", ss.srv.packetSize)
 	if _, ok := ss.t.(HWBreakpoints); ok {
 		r = append(r, ";hwbreak+"...)
 	}
@@ -158,11 +162,27 @@ func (ss *session) threadExtraInfo(rest []byte) {
 		ss.send([]byte(errInvalid))
 		return
 	}
-	text := "halted"
+	ss.send(appendHex(nil, []byte(ss.threadExtraText())))
+}
+
+// threadExtraText is the one thread's extra info ("info threads").
+func (ss *session) threadExtraText() string {
 	if ti, ok := ss.t.(ThreadExtraInfo); ok {
-		text = ti.ThreadExtraInfo()
+		return ti.ThreadExtraInfo()
 	}
-	ss.send(appendHex(nil, []byte(text)))
+	return "halted"
+}
+
+// threadsXML is the qXfer:threads:read object: the one thread, its extra
+// info as the element's text (gdb shows it in "info threads" in place of
+// asking qThreadExtraInfo).
+func (ss *session) threadsXML() []byte {
+	var b bytes.Buffer
+	b.WriteString("<?xml version=\"1.0\"?>\n<threads>\n")
+	fmt.Fprintf(&b, "<thread id=\"%02x\" core=\"0\">", threadID)
+	xml.EscapeText(&b, []byte(ss.threadExtraText()))
+	b.WriteString("</thread>\n</threads>\n")
+	return b.Bytes()
 }
 
 // rcmd runs a monitor command: output as O packets, then OK (or E01 after
@@ -232,6 +252,12 @@ func (ss *session) xfer(rest []byte) {
 			ss.send([]byte(errNoAnnex))
 			return
 		}
+	case "threads":
+		if annex != "" {
+			ss.send([]byte(errNoAnnex))
+			return
+		}
+		data = ss.threadsXML()
 	case "exec-file":
 		ef, ok := ss.t.(ExecFile)
 		if !ok {
