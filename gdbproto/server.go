@@ -89,6 +89,15 @@ func WithPacketSize(n int) Option {
 	}
 }
 
+// WithBusyPoll makes reads of a socket poll it for d before parking on
+// the network poller (default 0: park at once). A debugger in another
+// process answers within microseconds while it steps, and each park and
+// wakeup through epoll costs about as much: 50µs of polling raised gdb's
+// stepi loop from 3,800 to 6,300 steps/s on a 2-core machine. The price is
+// at most d of one core after each packet. A client in the same process
+// (tests) gets slower instead: its wakeup waits for the poll to end.
+func WithBusyPoll(d time.Duration) Option { return func(s *Server) { s.busyPoll = d } }
+
 // WithRLE turns run-length encoding of replies on or off (default on).
 func WithRLE(on bool) Option { return func(s *Server) { s.rle = on } }
 
@@ -125,6 +134,7 @@ type Server struct {
 	t              Target
 	packetSize     int
 	rle            bool
+	busyPoll       time.Duration
 	startRunning   bool
 	resumeOnDetach bool
 	logf           func(format string, args ...any)
@@ -426,7 +436,7 @@ func (s *Server) ServeConn(c net.Conn) (Outcome, error) {
 	// Busy: wait for the newcomer's first packet (gdb would discard a
 	// reply that arrives before it asked anything), then for the
 	// attached session to end, within a grace period.
-	br := bufio.NewReaderSize(c, 1<<16)
+	br := bufio.NewReaderSize(newPollingReader(c, s.busyPoll), 1<<16)
 	fr := frameReader{r: br, maxSize: s.packetSize}
 	c.SetReadDeadline(time.Now().Add(10 * time.Second)) // safety net only
 	var first event

@@ -57,7 +57,7 @@ type session struct {
 // that already holds buffered input, and first an event already read.
 func newSession(srv *Server, c net.Conn, br *bufio.Reader, first *event) *session {
 	if br == nil {
-		br = bufio.NewReaderSize(c, 1<<16)
+		br = bufio.NewReaderSize(newPollingReader(c, srv.busyPoll), 1<<16)
 	}
 	return &session{
 		srv:   srv,

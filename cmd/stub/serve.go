@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"vmapstack/gdbproto"
 	"vmapstack/gdbtarget"
@@ -41,6 +42,10 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, s stdio) i
 		gdbproto.WithLogf(func(format string, args ...any) {
 			fmt.Fprintf(s.err, "stub: "+strings.TrimPrefix(format, "gdbproto: ")+"\n", args...)
 		}),
+		// The debugger is another process: polling its socket briefly
+		// after each reply saves an epoll wakeup per packet (see
+		// WithBusyPoll for the figures).
+		gdbproto.WithBusyPoll(50 * time.Microsecond),
 		gdbproto.WithUnattendedStop(func(ev gdbproto.StopEvent) {
 			if ev.Message != "" {
 				fmt.Fprintf(s.err, "stub: with no debugger attached: %s", ev.Message)

@@ -1,0 +1,131 @@
+package gdbproto
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// socketPair returns both ends of a real connection on network.
+func socketPair(t *testing.T, network string) (server, client net.Conn) {
+	t.Helper()
+	addr := "127.0.0.1:0"
+	if network == "unix" {
+		addr = filepath.Join(t.TempDir(), "s.sock")
+	}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err = net.Dial(network, ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err = ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return server, client
+}
+
+func TestPollingReader(t *testing.T) {
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			srv, cl := socketPair(t, network)
+			r := newPollingReader(srv, time.Millisecond)
+			if _, ok := r.(*pollingReader); !ok {
+				t.Fatalf("a %s socket read without polling (%T)", network, r)
+			}
+			buf := make([]byte, 16)
+
+			// Data already there, and data that arrives while parked.
+			cl.Write([]byte("$qC#b4"))
+			if n, err := r.Read(buf); err != nil || string(buf[:n]) != "$qC#b4" {
+				t.Fatalf("read: %q, %v", buf[:n], err)
+			}
+			go func() {
+				time.Sleep(20 * time.Millisecond) // past the poll: the read has parked
+				cl.Write([]byte{3})
+			}()
+			if n, err := r.Read(buf); err != nil || string(buf[:n]) != "\x03" {
+				t.Fatalf("read after parking: %q, %v", buf[:n], err)
+			}
+
+			// A deadline in the past ends a read before it polls, and one
+			// set while the read waits ends it too (the interrupt
+			// watcher's way to stop).
+			srv.SetReadDeadline(time.Unix(1, 0))
+			if _, err := r.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("read past its deadline: %v", err)
+			}
+			srv.SetReadDeadline(time.Time{})
+			go func() {
+				time.Sleep(20 * time.Millisecond)
+				srv.SetReadDeadline(time.Unix(1, 0))
+			}()
+			if _, err := r.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("read whose deadline passed while it waited: %v", err)
+			}
+			srv.SetReadDeadline(time.Time{})
+
+			// The peer hanging up is EOF; our own close is net.ErrClosed.
+			cl.Close()
+			if _, err := r.Read(buf); err != io.EOF {
+				t.Fatalf("read after the peer closed: %v", err)
+			}
+			srv.Close()
+			if _, err := r.Read(buf); !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("read after close: %v", err)
+			}
+		})
+	}
+	t.Run("no raw descriptor", func(t *testing.T) {
+		a, b := net.Pipe()
+		defer a.Close()
+		defer b.Close()
+		if r := newPollingReader(a, time.Millisecond); r != io.Reader(a) {
+			t.Errorf("net.Pipe got %T, want the conn itself", r)
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		srv, _ := socketPair(t, "tcp")
+		if r := newPollingReader(srv, 0); r != io.Reader(srv) {
+			t.Errorf("spin 0 got %T, want the conn itself", r)
+		}
+	})
+}
+
+// TestBusyPollSession runs a session whose reads poll: packets, retransmission,
+// an interrupt of a running target and a detach behave as without polling.
+func TestBusyPollSession(t *testing.T) {
+	f := newFake()
+	_, addr, _ := startServer(t, f, WithBusyPoll(time.Millisecond))
+	cl := dial(t, addr)
+	if got := cl.cmd("qC"); got != "QC01" {
+		t.Fatalf("qC: %q", got)
+	}
+	cl.send("m1000,8")
+	first := cl.recvFrame()
+	cl.raw("-")
+	if second := cl.recvFrame(); string(second) != string(first) {
+		t.Errorf("retransmission %q differs from %q", second, first)
+	}
+	cl.raw("+")
+	cl.send("c")
+	<-f.running
+	time.Sleep(3 * watchTick) // let the watcher start (either path must pass)
+	cl.raw("\x03")
+	if got := cl.recv(); !strings.HasPrefix(got, "T02") {
+		t.Fatalf("stop after ^C: %q", got)
+	}
+	if got := cl.cmd("D"); got != "OK" {
+		t.Errorf("D: %q", got)
+	}
+}
