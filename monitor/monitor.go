@@ -74,12 +74,12 @@ type command struct {
 	run   func(mon *Monitor, args []string, out io.Writer) error
 }
 
-// commands is the command table; help prints it in this order.
-var commands []command
-
-func init() {
-	// Filled in init: the functions refer back to the table (help).
-	commands = []command{
+// commands is the command table; help prints it in this order. A function
+// rather than a package variable: help refers back to the table, which a
+// variable's initializer cannot do, and a table filled in by init would be
+// package state anyone could change.
+func commands() []command {
+	return []command{
 		{"help", "help", "list the commands", (*Monitor).cmdHelp},
 		{"pt", "pt [CR3]", "address space as ranges, ptdump style, by section; holes and guard pages shown", (*Monitor).cmdPT},
 		{"walk", "walk ADDR [CR3]", "page-table walk of ADDR: PML4E/PDPTE/PDE/PTE, physical address or where it stops", (*Monitor).cmdWalk},
@@ -99,8 +99,9 @@ func init() {
 
 // Commands lists the command names, in help order.
 func Commands() []string {
-	names := make([]string, len(commands))
-	for i, c := range commands {
+	table := commands()
+	names := make([]string, len(table))
+	for i, c := range table {
 		names[i] = c.name
 	}
 	return names
@@ -121,7 +122,7 @@ func (mon *Monitor) Run(line string, out io.Writer) (err error) {
 		return mon.cmdHelp(nil, out)
 	}
 	name := strings.ToLower(f[0])
-	for _, c := range commands {
+	for _, c := range commands() {
 		if c.name == name {
 			return c.run(mon, f[1:], out)
 		}
@@ -130,11 +131,12 @@ func (mon *Monitor) Run(line string, out io.Writer) (err error) {
 }
 
 func (mon *Monitor) cmdHelp(args []string, out io.Writer) error {
+	table := commands()
 	w := 0
-	for _, c := range commands {
+	for _, c := range table {
 		w = max(w, len(c.usage))
 	}
-	for _, c := range commands {
+	for _, c := range table {
 		fmt.Fprintf(out, "%-*s  %s\n", w, c.usage, c.help)
 	}
 	fmt.Fprintf(out, "%-*s  %s\n", w, "", "ADDR/CR3: 0x..., decimal, or a register ($rsp, $cr2, rip), with an optional +/- offset")
@@ -155,7 +157,7 @@ func tooMany(cmd string, args []string, n int) error {
 }
 
 func usage(cmd string) string {
-	for _, c := range commands {
+	for _, c := range commands() {
 		if c.name == cmd {
 			return c.usage
 		}
