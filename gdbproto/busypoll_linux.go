@@ -5,6 +5,7 @@ package gdbproto
 import (
 	"io"
 	"net"
+	"os"
 	"syscall"
 	"time"
 	"unsafe"
@@ -22,14 +23,21 @@ type pollingReader struct {
 }
 
 // newPollingReader returns a reader of c that polls for spin before
-// parking; c itself when spin is zero or c has no raw descriptor
-// (net.Pipe, tests).
+// parking; c itself when spin is zero or c is not a plain TCP or unix
+// socket. Only those: a caller's own Conn type that embeds one and
+// overrides Read would still offer SyscallConn, and polling its descriptor
+// would bypass that Read.
 func newPollingReader(c net.Conn, spin time.Duration) io.Reader {
 	if spin <= 0 {
 		return c
 	}
-	sc, ok := c.(syscall.Conn)
-	if !ok {
+	var sc syscall.Conn
+	switch c := c.(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		sc = c
+	default:
 		return c
 	}
 	raw, err := sc.SyscallConn()
@@ -46,6 +54,8 @@ func (r *pollingReader) Read(p []byte) (int, error) {
 	var n int
 	var err error
 	until := time.Now().Add(r.spin)
+	// A Close from another goroutine takes effect once the poll ends
+	// (RawConn.Read holds the descriptor until the callback returns).
 	// RawConn.Read checks the read deadline before calling us and again
 	// whenever we return false and it parks, so deadlines (the interrupt
 	// watcher's way to stop) still work, late by at most the spin.
@@ -74,7 +84,13 @@ func (r *pollingReader) Read(p []byte) (int, error) {
 	case rerr != nil:
 		return 0, rerr
 	case err != nil:
-		return 0, &net.OpError{Op: "read", Net: r.c.LocalAddr().Network(), Source: r.c.LocalAddr(), Addr: r.c.RemoteAddr(), Err: err}
+		// The shape of the error a plain Read gives (*net.OpError around
+		// an *os.SyscallError), so logs read the same with polling on.
+		op := &net.OpError{Op: "read", Source: r.c.LocalAddr(), Addr: r.c.RemoteAddr(), Err: os.NewSyscallError("read", err)}
+		if op.Source != nil {
+			op.Net = op.Source.Network()
+		}
+		return 0, op
 	case n == 0:
 		return 0, io.EOF
 	}

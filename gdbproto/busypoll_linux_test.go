@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -88,6 +89,36 @@ func TestPollingReader(t *testing.T) {
 			}
 		})
 	}
+	t.Run("reset", func(t *testing.T) {
+		// A peer that resets the connection (SO_LINGER 0) is an error
+		// that says so, not a read that waits for ever.
+		srv, cl := socketPair(t, "tcp")
+		r := newPollingReader(srv, time.Millisecond)
+		cl.Write([]byte("$qC#b4"))
+		time.Sleep(10 * time.Millisecond) // the data is in srv's receive queue
+		cl.(*net.TCPConn).SetLinger(0)
+		cl.Close()
+		srv.SetReadDeadline(time.Now().Add(10 * time.Second)) // safety net only
+		buf := make([]byte, 64)
+		var err error
+		for err == nil {
+			_, err = r.Read(buf)
+		}
+		if !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("read after a reset: %v, want ECONNRESET", err)
+		}
+		var se *os.SyscallError
+		if !errors.As(err, &se) || se.Syscall != "read" {
+			t.Errorf("error %v is not a read syscall error, as a plain Read's is", err)
+		}
+	})
+	t.Run("own Conn type", func(t *testing.T) {
+		srv, _ := socketPair(t, "tcp")
+		wrapped := struct{ *net.TCPConn }{srv.(*net.TCPConn)}
+		if r := newPollingReader(wrapped, time.Millisecond); r != io.Reader(wrapped) {
+			t.Errorf("a wrapping Conn got %T, want itself (its Read must be used)", r)
+		}
+	})
 	t.Run("no raw descriptor", func(t *testing.T) {
 		a, b := net.Pipe()
 		defer a.Close()

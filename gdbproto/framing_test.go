@@ -13,7 +13,7 @@ import (
 func TestRLE(t *testing.T) {
 	cases := []string{
 		"", "a", "aaa", "aaaa", "0000000", "00000000", strings.Repeat("0", 15),
-		strings.Repeat("0", 17), strings.Repeat("f", 98), strings.Repeat("f", 99),
+		strings.Repeat("0", 14), "ab" + strings.Repeat("0", 14), strings.Repeat("0", 17), strings.Repeat("f", 98), strings.Repeat("f", 99),
 		strings.Repeat("0", 1000), "ab" + strings.Repeat("}]", 10) + strings.Repeat("]", 30),
 		"T05thread:01;" + strings.Repeat("0", 64),
 	}

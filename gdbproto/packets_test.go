@@ -524,3 +524,24 @@ func TestXferChunking(t *testing.T) {
 // fakeThreadsXML is qXfer:threads:read of the fake target: the one thread
 // with its extra info as text.
 const fakeThreadsXML = "<?xml version=\"1.0\"?>\n<threads>\n<thread id=\"01\" core=\"0\">cpu 0 [halted]</thread>\n</threads>\n"
+
+// oddThreadText is the fake with a thread text that XML must escape.
+type oddThreadText struct{ *fakeTarget }
+
+func (oddThreadText) ThreadExtraInfo() string { return `task "a<b>" & c` }
+
+// TestThreadsXMLEscapes: the thread text is XML character data, so
+// qXfer:threads:read escapes it (gdb's XML parser rejects the whole list
+// otherwise), while qThreadExtraInfo sends it as it is.
+func TestThreadsXMLEscapes(t *testing.T) {
+	_, addr, _ := startServer(t, oddThreadText{newFake()})
+	cl := dial(t, addr)
+	want := "l<?xml version=\"1.0\"?>\n<threads>\n<thread id=\"01\" core=\"0\">task &#34;a&lt;b&gt;&#34; &amp; c</thread>\n</threads>\n"
+	got, err := unescapeBinary([]byte(cl.cmd("qXfer:threads:read::0,1000")))
+	if err != nil || string(got) != want {
+		t.Errorf("qXfer:threads:read: %q (%v), want %q", got, err, want)
+	}
+	if got := cl.cmd("qThreadExtraInfo,1"); got != hexs(`task "a<b>" & c`) {
+		t.Errorf("qThreadExtraInfo: %q", got)
+	}
+}

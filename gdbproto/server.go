@@ -95,8 +95,11 @@ func WithPacketSize(n int) Option {
 // microseconds while it steps, and each park and wakeup through epoll
 // costs about as much: 50µs of polling raised gdb's stepi loop over TCP
 // from 3,800 to 4,400-4,800 steps/s on a 2-core machine. The price is at
-// most d of one core after each packet. A client in the same process
-// (tests) gets slower instead: its wakeup waits for the poll to end.
+// most d of one core after each packet. Where the debugger and the stub
+// share one core, polling holds the core the debugger needs to send its
+// next packet: pinned to one CPU, stepi ran 35% slower with it. A client
+// in the same process (tests) is slowed too: its wakeup waits for the poll
+// to end. A Close during a poll takes effect when the poll ends.
 func WithBusyPoll(d time.Duration) Option { return func(s *Server) { s.busyPoll = d } }
 
 // WithRLE turns run-length encoding of replies on or off (default on).
