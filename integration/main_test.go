@@ -191,7 +191,9 @@ func shortSocketPath(t *testing.T) string {
 func startQEMUGDB(t *testing.T, ctx context.Context, appendLine string) (*proc, string) {
 	t.Helper()
 	path := shortSocketPath(t)
-	args := qemutest.Args(kernelPath, appendLine, "-gdb", "unix:"+path+",server=on,wait=off", "-S")
+	// The instruction clock keeps QEMU's ticks where a loaded host would
+	// move them, so what gdb finds at a breakpoint does not depend on load.
+	args := qemutest.Args(kernelPath, appendLine, append(qemutest.InstructionClock(), "-gdb", "unix:"+path+",server=on,wait=off", "-S")...)
 	// The console is not wanted here; -serial stdio from Args is kept so
 	// nothing else changes compared with the console tests.
 	p := startProc(t, ctx, qemutest.QEMU, args...)

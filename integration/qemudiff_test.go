@@ -145,7 +145,7 @@ func TestQEMUExceptionTraceDiff(t *testing.T) {
 			if strings.Contains(string(b), "not traced") {
 				t.Fatalf("our trace is incomplete:\n%s", b)
 			}
-			q, err := qemutest.Run(ctx, kernelPath, c.Append, qemutest.Options{IntLog: true})
+			q, err := qemutest.Run(ctx, kernelPath, c.Append, qemutest.Options{IntLog: true, Extra: qemutest.InstructionClock()})
 			if err != nil {
 				t.Fatal(err)
 			}

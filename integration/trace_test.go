@@ -45,7 +45,7 @@ func TestOverflowTrace(t *testing.T) {
 				t.Fatal(err)
 			}
 			ours := exceptions(qemutest.ParseIntLog(string(b)))
-			q, err := qemutest.Run(ctx, kernelPath, c, qemutest.Options{IntLog: true})
+			q, err := qemutest.Run(ctx, kernelPath, c, qemutest.Options{IntLog: true, Extra: qemutest.InstructionClock()})
 			if err != nil {
 				t.Fatal(err)
 			}

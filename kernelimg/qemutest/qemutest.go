@@ -138,6 +138,16 @@ type Options struct {
 	Timeout time.Duration
 }
 
+// InstructionClock returns the QEMU arguments that make its virtual clock
+// count instructions, one nanosecond each, as our machine's does
+// (-icount shift=0), and jump over idle time instead of sleeping through
+// it (sleep=off). Without them QEMU's PIT follows the host clock, so on a
+// loaded host a tick can land earlier in the guest's instruction stream
+// and change what a differential test compares (seen in CI-like load: the
+// tasks scenario's lazy vmalloc #PF taken inside the timer path, RSP 0xb0
+// deeper). A fresh slice each call: callers may append to it.
+func InstructionClock() []string { return []string{"-icount", "shift=0,sleep=off"} }
+
 // Args returns QEMU's arguments (without the binary name) to boot kernel
 // with the command line appendLine: no display, no reboot on triple fault,
 // COM1 on stdout, isa-debug-exit at 0x501.
