@@ -64,9 +64,12 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, s stdio) i
 	stop := context.AfterFunc(ctx, func() { srv.Close() })
 	defer stop()
 
-	fmt.Fprintf(s.err, "stub: %s booted with %q; waiting for a debugger on %s\n", path, o.Append, o.Listen)
-	fmt.Fprintf(s.err, "stub: attach with:  gdb -ex 'target remote %s'\n", gdbAddress(o.Listen))
-	fmt.Fprintf(s.err, "stub:          or:  lldb -o '%s'\n", lldbConnect(o.Listen))
+	// One write: a script (or test) that waits for "waiting for a
+	// debugger" then finds the attach commands too, not half the banner.
+	fmt.Fprintf(s.err, "stub: %s booted with %q; waiting for a debugger on %s\n"+
+		"stub: attach with:  gdb -ex 'target remote %s'\n"+
+		"stub:          or:  lldb -o '%s'\n",
+		path, o.Append, o.Listen, gdbAddress(o.Listen), lldbConnect(o.Listen))
 
 	err = srv.Serve(l)
 	var exit *gdbproto.ExitError
