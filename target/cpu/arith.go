@@ -1,6 +1,10 @@
 package cpu
 
-import "golang.org/x/arch/x86/x86asm"
+import (
+	"golang.org/x/arch/x86/x86asm"
+
+	"vmapstack/target/x86"
+)
 
 // alu executes ADD ADC SUB SBB CMP. The destination is written before the
 // flags change so that a faulting store leaves the flags as they were.
@@ -167,30 +171,30 @@ func (c *CPU) cmpxchgDouble(in *inst) {
 	addr := c.memAddr(in)
 	if in.op == uint16(x86asm.CMPXCHG16B) {
 		if addr&15 != 0 {
-			c.raiseErr(vecGP, 0)
+			c.raiseErr(x86.VecGP, 0)
 		}
 		lo, hi := c.read(addr, 8), c.read(addr+8, 8)
 		if lo == c.gpr[RAX] && hi == c.gpr[RDX] {
 			c.checkWrite(addr, 16)
 			c.write(addr, 8, c.gpr[RBX])
 			c.write(addr+8, 8, c.gpr[RCX])
-			c.setFlagsEager(flagZF, flagZF)
+			c.setFlagsEager(x86.FlagZF, x86.FlagZF)
 		} else {
 			c.write(addr, 8, lo)
 			c.write(addr+8, 8, hi)
 			c.gpr[RAX], c.gpr[RDX] = lo, hi
-			c.setFlagsEager(flagZF, 0)
+			c.setFlagsEager(x86.FlagZF, 0)
 		}
 		return
 	}
 	v := c.read(addr, 8)
 	if uint32(v) == uint32(c.gpr[RAX]) && uint32(v>>32) == uint32(c.gpr[RDX]) {
 		c.write(addr, 8, uint64(uint32(c.gpr[RBX]))|c.gpr[RCX]<<32)
-		c.setFlagsEager(flagZF, flagZF)
+		c.setFlagsEager(x86.FlagZF, x86.FlagZF)
 	} else {
 		c.write(addr, 8, v)
 		c.setReg(RAX, 4, v)
 		c.setReg(RDX, 4, v>>32)
-		c.setFlagsEager(flagZF, 0)
+		c.setFlagsEager(x86.FlagZF, 0)
 	}
 }

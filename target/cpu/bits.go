@@ -3,6 +3,8 @@ package cpu
 import (
 	"math/bits"
 
+	"vmapstack/target/x86"
+
 	"golang.org/x/arch/x86/x86asm"
 )
 
@@ -31,7 +33,7 @@ func (c *CPU) bitTest(in *inst) {
 	var r uint64
 	switch x86asm.Op(in.op) {
 	case x86asm.BT:
-		c.setFlagsEager(flagCF, b2f(cf, flagCF))
+		c.setFlagsEager(x86.FlagCF, b2f(cf, x86.FlagCF))
 		return
 	case x86asm.BTS:
 		r = v | 1<<bit
@@ -45,7 +47,7 @@ func (c *CPU) bitTest(in *inst) {
 	} else {
 		c.set(in, 0, r)
 	}
-	c.setFlagsEager(flagCF, b2f(cf, flagCF))
+	c.setFlagsEager(x86.FlagCF, b2f(cf, x86.FlagCF))
 }
 
 // bsf also runs TZCNT: our CPUID does not report BMI1, and on such a
@@ -54,29 +56,29 @@ func (c *CPU) bitTest(in *inst) {
 func (c *CPU) bsf(in *inst) {
 	src := c.get(in, 1)
 	if src == 0 {
-		c.setFlagsEager(flagZF, flagZF)
+		c.setFlagsEager(x86.FlagZF, x86.FlagZF)
 		return
 	}
 	c.set(in, 0, uint64(bits.TrailingZeros64(src)))
-	c.setFlagsEager(flagZF, 0)
+	c.setFlagsEager(x86.FlagZF, 0)
 }
 
 // bsr also runs LZCNT (no ABM/LZCNT in our CPUID).
 func (c *CPU) bsr(in *inst) {
 	src := c.get(in, 1)
 	if src == 0 {
-		c.setFlagsEager(flagZF, flagZF)
+		c.setFlagsEager(x86.FlagZF, x86.FlagZF)
 		return
 	}
 	c.set(in, 0, uint64(63-bits.LeadingZeros64(src)))
-	c.setFlagsEager(flagZF, 0)
+	c.setFlagsEager(x86.FlagZF, 0)
 }
 
 // popcnt: ZF when the source is zero, the other arithmetic flags cleared.
 func (c *CPU) popcnt(in *inst) {
 	src := c.get(in, 1)
 	c.set(in, 0, uint64(bits.OnesCount64(src)))
-	c.setFlagsEager(arithFlags, b2f(src == 0, flagZF))
+	c.setFlagsEager(arithFlags, b2f(src == 0, x86.FlagZF))
 }
 
 func (c *CPU) bswap(in *inst) {

@@ -1,6 +1,10 @@
 package cpu
 
-import "golang.org/x/arch/x86/x86asm"
+import (
+	"golang.org/x/arch/x86/x86asm"
+
+	"vmapstack/target/x86"
+)
 
 // branchSize is the operand size of a near branch target: 8 in 64-bit
 // mode (66h would make it 2; gcc never emits that), else the operand size.
@@ -99,7 +103,7 @@ func (c *CPU) enter(in *inst) {
 	size := uint64(uint16(in.imm))
 	level := uint8(in.imm2) & 31
 	if level > 1 {
-		c.raise(vecUD)
+		c.raise(x86.VecUD)
 	}
 	c.push(c.gpr[RBP], s)
 	frame := c.gpr[RSP]
@@ -113,7 +117,7 @@ func (c *CPU) enter(in *inst) {
 func (c *CPU) pushf(in *inst) {
 	s := in.stackSize()
 	// VM and RF are never pushed (SDM Vol. 2 PUSHF).
-	c.push(c.rflags()&^(flagVM|flagRF), s)
+	c.push(c.rflags()&^(x86.FlagVM|x86.FlagRF), s)
 }
 
 func (c *CPU) popf(in *inst) {
@@ -121,11 +125,11 @@ func (c *CPU) popf(in *inst) {
 	v := c.peek(0, s)
 	c.gpr[RSP] = c.spAdd(uint64(s))
 	old := c.rflags()
-	mask := uint64(writableFlags &^ flagRF)
+	mask := uint64(writableFlags &^ x86.FlagRF)
 	if c.cpl > 0 {
-		mask &^= flagIOPL
-		if uint64(c.cpl) > (old&flagIOPL)>>12 {
-			mask &^= flagIF
+		mask &^= x86.FlagIOPL
+		if uint64(c.cpl) > (old&x86.FlagIOPL)>>12 {
+			mask &^= x86.FlagIF
 		}
 	}
 	if s == 2 {

@@ -3,6 +3,8 @@ package cpu
 import (
 	"fmt"
 
+	"vmapstack/target/x86"
+
 	"golang.org/x/arch/x86/x86asm"
 )
 
@@ -173,7 +175,7 @@ func (c *CPU) decodeAt(lin, p uint64) *inst {
 		}
 	}
 	if (err != nil || xi.Op == 0) && tooLong(buf[:], c.mode) {
-		c.raiseErr(vecGP, 0)
+		c.raiseErr(x86.VecGP, 0)
 	}
 	in := new(inst)
 	if err != nil || xi.Op == 0 || !c.convert(&xi, in) {

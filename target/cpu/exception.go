@@ -1,5 +1,7 @@
 package cpu
 
+import "vmapstack/target/x86"
+
 // Exception and interrupt delivery (SDM Vol. 3A 6.12-6.15), segment
 // descriptor loads and the far transfers that change CS.
 
@@ -81,7 +83,7 @@ func (c *CPU) deliver(vec uint8, kind EventKind, hasErr bool, code uint64, ret u
 		}
 		if first == classContributory && second == classContributory ||
 			first == classPageFault && second != classBenign {
-			vec, hasErr, code = vecDF, true, 0
+			vec, hasErr, code = x86.VecDF, true, 0
 		} else {
 			vec, hasErr, code = f.vector, f.hasErr, f.code
 		}
@@ -103,9 +105,9 @@ func (c *CPU) tryDeliver(vec uint8, kind EventKind, hasErr bool, code uint64, re
 			f = ff
 		}
 	}()
-	if c.efer&eferLMA != 0 {
+	if c.efer&x86.EFERLMA != 0 {
 		c.deliver64(vec, kind, hasErr, code, ret, ev)
-	} else if c.cr0&cr0PE != 0 {
+	} else if c.cr0&x86.CR0PE != 0 {
 		c.deliver32(vec, kind, hasErr, code, ret, ev)
 	} else {
 		c.deliverReal(vec, ret)
@@ -125,33 +127,33 @@ func (c *CPU) deliver64(vec uint8, kind EventKind, hasErr bool, code uint64, ret
 	gateErr := uint64(vec)<<3 | 2 | ext
 	off := uint64(vec) * 16
 	if off+15 > uint64(c.idtr.Limit) {
-		c.raiseErr(vecGP, gateErr)
+		c.raiseErr(x86.VecGP, gateErr)
 	}
 	lo := c.readSup(c.idtr.Base+off, 8)
 	hi := c.readSup(c.idtr.Base+off+8, 8)
 	typ := lo >> 40 & 0xf
 	dpl := int(lo >> 45 & 3)
 	if typ != 0xe && typ != 0xf {
-		c.raiseErr(vecGP, gateErr)
+		c.raiseErr(x86.VecGP, gateErr)
 	}
 	if kind == EventSoftware && dpl < c.cpl {
-		c.raiseErr(vecGP, uint64(vec)<<3|2)
+		c.raiseErr(x86.VecGP, uint64(vec)<<3|2)
 	}
 	if lo>>47&1 == 0 {
-		c.raiseErr(vecNP, gateErr)
+		c.raiseErr(x86.VecNP, gateErr)
 	}
 	sel := uint16(lo >> 16)
 	target := lo&0xffff | (lo>>48&0xffff)<<16 | (hi&0xffffffff)<<32
 	ist := int(lo >> 32 & 7)
 	if sel&^3 == 0 {
-		c.raiseErr(vecGP, ext)
+		c.raiseErr(x86.VecGP, ext)
 	}
-	cs := c.loadDesc(sel, vecGP)
+	cs := c.loadDesc(sel, x86.VecGP)
 	if cs.Attr&0x18 != 0x18 || cs.Attr&0x2000 == 0 {
-		c.raiseErr(vecGP, uint64(sel&^3)|ext)
+		c.raiseErr(x86.VecGP, uint64(sel&^3)|ext)
 	}
 	if cs.Attr&0x80 == 0 {
-		c.raiseErr(vecNP, uint64(sel&^3)|ext)
+		c.raiseErr(x86.VecNP, uint64(sel&^3)|ext)
 	}
 	newCPL := int(cs.Attr >> 5 & 3)
 	if cs.Attr&0x4 != 0 { // conforming: keeps CPL
@@ -169,7 +171,7 @@ func (c *CPU) deliver64(vec uint8, kind EventKind, hasErr bool, code uint64, ret
 		n = 48
 	}
 	if !canonical(rsp-n) || !canonical(rsp-1) {
-		c.raiseErr(vecSS, ext)
+		c.raiseErr(x86.VecSS, ext)
 	}
 	top := rsp - 8
 	c.writeSup(top, 8, uint64(c.seg[SS].Sel))
@@ -194,9 +196,9 @@ func (c *CPU) deliver64(vec uint8, kind EventKind, hasErr bool, code uint64, ret
 
 func (c *CPU) enterHandler(target uint64, intGate bool) {
 	c.materialize()
-	c.flags &^= flagTF | flagNT | flagRF | flagVM
+	c.flags &^= x86.FlagTF | x86.FlagNT | x86.FlagRF | x86.FlagVM
 	if intGate {
-		c.flags &^= flagIF
+		c.flags &^= x86.FlagIF
 	}
 	c.rip = target
 	c.next = target
@@ -208,7 +210,7 @@ func (c *CPU) enterHandler(target uint64, intGate bool) {
 // readTSS reads a 64-bit field of the current TSS, #TS if outside it.
 func (c *CPU) readTSS(off uint64, ext uint64) uint64 {
 	if off+7 > uint64(c.tr.Limit) {
-		c.raiseErr(vecTS, uint64(c.tr.Sel&^3)|ext)
+		c.raiseErr(x86.VecTS, uint64(c.tr.Sel&^3)|ext)
 	}
 	return c.readSup(c.tr.Base+off, 8)
 }
@@ -224,32 +226,32 @@ func (c *CPU) deliver32(vec uint8, kind EventKind, hasErr bool, code uint64, ret
 	gateErr := uint64(vec)<<3 | 2 | ext
 	off := uint64(vec) * 8
 	if off+7 > uint64(c.idtr.Limit) {
-		c.raiseErr(vecGP, gateErr)
+		c.raiseErr(x86.VecGP, gateErr)
 	}
 	lo := c.readSup(c.idtr.Base+off, 8)
 	typ := lo >> 40 & 0xf
 	dpl := int(lo >> 45 & 3)
 	if typ != 0xe && typ != 0xf {
-		c.raiseErr(vecGP, gateErr)
+		c.raiseErr(x86.VecGP, gateErr)
 	}
 	if kind == EventSoftware && dpl < c.cpl {
-		c.raiseErr(vecGP, uint64(vec)<<3|2)
+		c.raiseErr(x86.VecGP, uint64(vec)<<3|2)
 	}
 	if lo>>47&1 == 0 {
-		c.raiseErr(vecNP, gateErr)
+		c.raiseErr(x86.VecNP, gateErr)
 	}
 	sel := uint16(lo >> 16)
 	target := lo&0xffff | (lo>>48&0xffff)<<16
 	if sel&^3 == 0 {
-		c.raiseErr(vecGP, ext)
+		c.raiseErr(x86.VecGP, ext)
 	}
-	cs := c.loadDesc(sel, vecGP)
+	cs := c.loadDesc(sel, x86.VecGP)
 	newCPL := int(cs.Attr >> 5 & 3)
 	esp := uint32(c.gpr[RSP])
 	ss := c.seg[SS]
 	if newCPL < c.cpl {
 		esp = uint32(c.readSup(c.tr.Base+4+8*uint64(newCPL), 4))
-		ss = c.loadDesc(uint16(c.readSup(c.tr.Base+8+8*uint64(newCPL), 2)), vecTS)
+		ss = c.loadDesc(uint16(c.readSup(c.tr.Base+8+8*uint64(newCPL), 2)), x86.VecTS)
 	}
 	var frame []uint64
 	if newCPL != c.cpl {
@@ -283,7 +285,7 @@ func (c *CPU) deliverReal(vec uint8, ret uint64) {
 	c.setReg(RSP, 2, uint64(sp))
 	sel := uint16(ent >> 16)
 	c.seg[CS].Sel, c.seg[CS].Base = sel, uint64(sel)<<4
-	c.flags &^= flagIF | flagTF | flagAC
+	c.flags &^= x86.FlagIF | x86.FlagTF | x86.FlagAC
 	c.enterHandler(ent&0xffff, true)
 }
 
@@ -317,20 +319,20 @@ func parseDesc(sel uint16, d uint64) Seg {
 func (c *CPU) movToSeg(r uint8, sel uint16) {
 	switch r {
 	case CS:
-		c.raise(vecUD)
+		c.raise(x86.VecUD)
 	case SS:
 		if sel&^3 == 0 {
 			if c.mode != 64 || sel&3 != uint16(c.cpl) {
-				c.raiseErr(vecGP, 0)
+				c.raiseErr(x86.VecGP, 0)
 			}
 			c.seg[SS] = Seg{Sel: sel, Attr: uint16(c.cpl) << 5}
 		} else {
-			s := c.loadDesc(sel, vecGP)
+			s := c.loadDesc(sel, x86.VecGP)
 			if s.Attr&0x1a != 0x12 || int(s.Attr>>5&3) != c.cpl {
-				c.raiseErr(vecGP, uint64(sel&^3))
+				c.raiseErr(x86.VecGP, uint64(sel&^3))
 			}
 			if s.Attr&0x80 == 0 {
-				c.raiseErr(vecSS, uint64(sel&^3))
+				c.raiseErr(x86.VecSS, uint64(sel&^3))
 			}
 			c.setAccessed(&s)
 			c.seg[SS] = s
@@ -347,12 +349,12 @@ func (c *CPU) movToSeg(r uint8, sel uint16) {
 			}
 			c.seg[r] = Seg{Sel: sel, Base: base}
 		} else {
-			s := c.loadDesc(sel, vecGP)
+			s := c.loadDesc(sel, x86.VecGP)
 			if s.Attr&0x10 == 0 || s.Attr&0xa == 0x8 { // system, or execute-only code
-				c.raiseErr(vecGP, uint64(sel&^3))
+				c.raiseErr(x86.VecGP, uint64(sel&^3))
 			}
 			if s.Attr&0x80 == 0 {
-				c.raiseErr(vecNP, uint64(sel&^3))
+				c.raiseErr(x86.VecNP, uint64(sel&^3))
 			}
 			c.setAccessed(&s)
 			c.seg[r] = s
@@ -376,14 +378,14 @@ func (c *CPU) setAccessed(s *Seg) {
 // loadCS loads CS for a far transfer at the current privilege level.
 func (c *CPU) loadCS(sel uint16) Seg {
 	if sel&^3 == 0 {
-		c.raiseErr(vecGP, 0)
+		c.raiseErr(x86.VecGP, 0)
 	}
-	s := c.loadDesc(sel, vecGP)
+	s := c.loadDesc(sel, x86.VecGP)
 	if s.Attr&0x18 != 0x18 {
-		c.raiseErr(vecGP, uint64(sel&^3))
+		c.raiseErr(x86.VecGP, uint64(sel&^3))
 	}
 	if s.Attr&0x80 == 0 {
-		c.raiseErr(vecNP, uint64(sel&^3))
+		c.raiseErr(x86.VecNP, uint64(sel&^3))
 	}
 	return s
 }
@@ -395,7 +397,7 @@ func (c *CPU) farJump(in *inst, call bool) {
 	var off uint64
 	if in.args[0].kind == argImm {
 		if c.mode == 64 {
-			c.raise(vecUD)
+			c.raise(x86.VecUD)
 		}
 		sel, off = uint16(in.imm), uint64(in.imm2)
 	} else {
@@ -429,7 +431,7 @@ func (c *CPU) farReturn(in *inst) {
 	sel := uint16(c.peek(uint64(s), s))
 	cs := c.loadCS(sel)
 	if int(sel&3) != c.cpl {
-		c.raiseErr(vecGP, uint64(sel&^3))
+		c.raiseErr(x86.VecGP, uint64(sel&^3))
 	}
 	c.gpr[RSP] = c.spAdd(2 * uint64(s))
 	if in.nargs > 0 {
@@ -445,7 +447,7 @@ func (c *CPU) farReturn(in *inst) {
 // RSP and SS only on a return to an outer privilege level.
 func (c *CPU) iret(in *inst) {
 	s := in.osize
-	if c.cr0&cr0PE == 0 {
+	if c.cr0&x86.CR0PE == 0 {
 		ip := c.peek(0, s)
 		sel := uint16(c.peek(uint64(s), s))
 		fl := c.peek(2*uint64(s), s)
@@ -462,7 +464,7 @@ func (c *CPU) iret(in *inst) {
 	cs := c.loadCS(sel)
 	rpl := int(sel & 3)
 	if rpl < c.cpl {
-		c.raiseErr(vecGP, uint64(sel&^3))
+		c.raiseErr(x86.VecGP, uint64(sel&^3))
 	}
 	var rsp uint64
 	var ss Seg
@@ -472,19 +474,19 @@ func (c *CPU) iret(in *inst) {
 		ssel := uint16(c.peek(4*uint64(s), s))
 		if ssel&^3 == 0 {
 			if c.mode != 64 || cs.Attr&0x2000 == 0 || rpl == 3 {
-				c.raiseErr(vecGP, 0)
+				c.raiseErr(x86.VecGP, 0)
 			}
 			ss = Seg{Sel: ssel, Attr: uint16(rpl) << 5}
 		} else {
-			ss = c.loadDesc(ssel, vecGP)
+			ss = c.loadDesc(ssel, x86.VecGP)
 		}
 	}
 	old := c.rflags()
 	mask := uint64(writableFlags)
 	if c.cpl > 0 {
-		mask &^= flagIOPL
-		if uint64(c.cpl) > (old&flagIOPL)>>12 {
-			mask &^= flagIF
+		mask &^= x86.FlagIOPL
+		if uint64(c.cpl) > (old&x86.FlagIOPL)>>12 {
+			mask &^= x86.FlagIF
 		}
 	}
 	if s == 4 {
@@ -511,19 +513,19 @@ func (c *CPU) iret(in *inst) {
 // descriptor and marks it busy in the GDT, as the processor does.
 func (c *CPU) ltr(sel uint16) {
 	if sel&^3 == 0 || sel&4 != 0 {
-		c.raiseErr(vecGP, uint64(sel&^3))
+		c.raiseErr(x86.VecGP, uint64(sel&^3))
 	}
-	s := c.loadDesc(sel, vecGP)
+	s := c.loadDesc(sel, x86.VecGP)
 	if s.Attr&0x1f != 0x09 && s.Attr&0x1f != 0x01 {
-		c.raiseErr(vecGP, uint64(sel&^3))
+		c.raiseErr(x86.VecGP, uint64(sel&^3))
 	}
 	if s.Attr&0x80 == 0 {
-		c.raiseErr(vecNP, uint64(sel&^3))
+		c.raiseErr(x86.VecNP, uint64(sel&^3))
 	}
 	addr := c.gdtr.Base + uint64(sel&^7)
-	if c.efer&eferLMA != 0 {
+	if c.efer&x86.EFERLMA != 0 {
 		if uint64(sel&^7)+15 > uint64(c.gdtr.Limit) {
-			c.raiseErr(vecGP, uint64(sel&^3))
+			c.raiseErr(x86.VecGP, uint64(sel&^3))
 		}
 		s.Base |= c.readSup(addr+8, 8) << 32
 	}
@@ -537,11 +539,11 @@ func (c *CPU) lldt(sel uint16) {
 		c.ldtr = Seg{Sel: sel}
 		return
 	}
-	s := c.loadDesc(sel, vecGP)
+	s := c.loadDesc(sel, x86.VecGP)
 	if s.Attr&0x1f != 0x02 {
-		c.raiseErr(vecGP, uint64(sel&^3))
+		c.raiseErr(x86.VecGP, uint64(sel&^3))
 	}
-	if c.efer&eferLMA != 0 {
+	if c.efer&x86.EFERLMA != 0 {
 		s.Base |= c.readSup(c.gdtr.Base+uint64(sel&^7)+8, 8) << 32
 	}
 	c.ldtr = s

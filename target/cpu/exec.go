@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"vmapstack/target/x86"
+
 	"golang.org/x/arch/x86/x86asm"
 )
 
@@ -72,7 +74,7 @@ func (c *CPU) run(limit uint64, step bool) (ex Exit, done bool) {
 			c.stop.Store(false)
 			return Exit{Kind: ExitStopRequest}, true
 		}
-		if c.irq && c.flags&flagIF != 0 && c.instret != c.shadowAt {
+		if c.irq && c.flags&x86.FlagIF != 0 && c.instret != c.shadowAt {
 			if c.interrupt() {
 				ex, done = c.afterDelivery()
 				if done {
@@ -92,7 +94,7 @@ func (c *CPU) run(limit uint64, step bool) (ex Exit, done bool) {
 			return Exit{Kind: ExitBreakpoint, Addr: c.rip}, true
 		}
 		c.skipBP = false
-		if c.flags&flagTF != 0 {
+		if c.flags&x86.FlagTF != 0 {
 			// Guest single-stepping (RFLAGS.TF): one instruction, then
 			// a #DB trap with DR6.BS if TF was set before it ran (SDM
 			// Vol. 3A 17.3.1.4). INT n clears TF on entry: no trap.
@@ -106,7 +108,7 @@ func (c *CPU) run(limit uint64, step bool) (ex Exit, done bool) {
 			c.instret++
 			if !c.softDelivered && !c.shut {
 				c.dr[6] |= 1 << 14
-				c.deliver(vecDB, EventException, false, 0, c.rip)
+				c.deliver(x86.VecDB, EventException, false, 0, c.rip)
 				if ex, done := c.afterDelivery(); done {
 					return ex, true
 				}
@@ -317,21 +319,21 @@ func (c *CPU) exec(in *inst) {
 	case clsString:
 		c.str(in)
 	case clsClc:
-		c.setFlagsEager(flagCF, 0)
+		c.setFlagsEager(x86.FlagCF, 0)
 	case clsStc:
-		c.setFlagsEager(flagCF, flagCF)
+		c.setFlagsEager(x86.FlagCF, x86.FlagCF)
 	case clsCmc:
-		c.setFlagsEager(flagCF, c.rflags()^flagCF)
+		c.setFlagsEager(x86.FlagCF, c.rflags()^x86.FlagCF)
 	case clsCld:
-		c.flags &^= flagDF
+		c.flags &^= x86.FlagDF
 	case clsStd:
-		c.flags |= flagDF
+		c.flags |= x86.FlagDF
 	case clsLahf:
 		c.gpr[RAX] = c.gpr[RAX]&^0xff00 | (c.rflags()&0xd5|2)<<8
 	case clsSahf:
-		c.setFlagsEager(flagCF|flagPF|flagAF|flagZF|flagSF, c.gpr[RAX]>>8)
+		c.setFlagsEager(x86.FlagCF|x86.FlagPF|x86.FlagAF|x86.FlagZF|x86.FlagSF, c.gpr[RAX]>>8)
 	case clsInvalid:
-		c.raise(vecUD)
+		c.raise(x86.VecUD)
 	default:
 		c.execSystem(in)
 	}

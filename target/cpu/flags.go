@@ -1,28 +1,16 @@
 package cpu
 
-import "math/bits"
+import (
+	"math/bits"
 
-// RFLAGS bits (SDM Vol. 1 3.4.3).
+	"vmapstack/target/x86"
+)
+
+// The RFLAGS groups the lazy-flag code works with (bits: package x86).
 const (
-	flagCF   = 1 << 0
-	flagPF   = 1 << 2
-	flagAF   = 1 << 4
-	flagZF   = 1 << 6
-	flagSF   = 1 << 7
-	flagTF   = 1 << 8
-	flagIF   = 1 << 9
-	flagDF   = 1 << 10
-	flagOF   = 1 << 11
-	flagIOPL = 3 << 12
-	flagNT   = 1 << 14
-	flagRF   = 1 << 16
-	flagVM   = 1 << 17
-	flagAC   = 1 << 18
-	flagID   = 1 << 21
-
-	arithFlags = flagCF | flagPF | flagAF | flagZF | flagSF | flagOF
+	arithFlags = x86.FlagCF | x86.FlagPF | x86.FlagAF | x86.FlagZF | x86.FlagSF | x86.FlagOF
 	// flags POPF/IRET may change in our machine (no VM86, no VIF/VIP).
-	writableFlags = arithFlags | flagTF | flagIF | flagDF | flagIOPL | flagNT | flagRF | flagAC | flagID
+	writableFlags = arithFlags | x86.FlagTF | x86.FlagIF | x86.FlagDF | x86.FlagIOPL | x86.FlagNT | x86.FlagRF | x86.FlagAC | x86.FlagID
 )
 
 // Lazy flag operation kinds: the arithmetic flags are computed from the
@@ -103,22 +91,22 @@ func (c *CPU) setRflags(v uint64) {
 func (c *CPU) arith() uint64 {
 	var f uint64
 	if c.cf() {
-		f |= flagCF
+		f |= x86.FlagCF
 	}
 	if parity(c.lz.res) {
-		f |= flagPF
+		f |= x86.FlagPF
 	}
 	if c.af() {
-		f |= flagAF
+		f |= x86.FlagAF
 	}
 	if c.lz.res&sizeMask(c.lz.size) == 0 {
-		f |= flagZF
+		f |= x86.FlagZF
 	}
 	if c.lz.res&signBit(c.lz.size) != 0 {
-		f |= flagSF
+		f |= x86.FlagSF
 	}
 	if c.of() {
-		f |= flagOF
+		f |= x86.FlagOF
 	}
 	return f
 }
@@ -127,7 +115,7 @@ func (c *CPU) cf() bool {
 	l := &c.lz
 	switch l.op {
 	case lzNone:
-		return c.flags&flagCF != 0
+		return c.flags&x86.FlagCF != 0
 	case lzAdd:
 		return l.res < l.a
 	case lzAdc:
@@ -148,21 +136,21 @@ func (c *CPU) cf() bool {
 
 func (c *CPU) zf() bool {
 	if c.lz.op == lzNone {
-		return c.flags&flagZF != 0
+		return c.flags&x86.FlagZF != 0
 	}
 	return c.lz.res&sizeMask(c.lz.size) == 0
 }
 
 func (c *CPU) sf() bool {
 	if c.lz.op == lzNone {
-		return c.flags&flagSF != 0
+		return c.flags&x86.FlagSF != 0
 	}
 	return c.lz.res&signBit(c.lz.size) != 0
 }
 
 func (c *CPU) pf() bool {
 	if c.lz.op == lzNone {
-		return c.flags&flagPF != 0
+		return c.flags&x86.FlagPF != 0
 	}
 	return parity(c.lz.res)
 }
@@ -171,7 +159,7 @@ func (c *CPU) af() bool {
 	l := &c.lz
 	switch l.op {
 	case lzNone:
-		return c.flags&flagAF != 0
+		return c.flags&x86.FlagAF != 0
 	case lzLogic:
 		return false
 	case lzInc:
@@ -189,7 +177,7 @@ func (c *CPU) of() bool {
 	sb := signBit(l.size)
 	switch l.op {
 	case lzNone:
-		return c.flags&flagOF != 0
+		return c.flags&x86.FlagOF != 0
 	case lzAdd, lzAdc:
 		return (l.a^l.res)&(l.b^l.res)&sb != 0
 	case lzSub, lzSbb:

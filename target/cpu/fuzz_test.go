@@ -3,6 +3,8 @@ package cpu
 import (
 	"strings"
 	"testing"
+
+	"vmapstack/target/x86"
 )
 
 // Guest modes FuzzGuestCode runs its input in: the first input byte picks
@@ -86,7 +88,7 @@ func fuzzCPU(t testing.TB, mode int, code []byte) *CPU {
 		s.Seg[CS] = Seg{Sel: 0x18, Limit: 0xffffffff, Attr: 0xc09b}
 	case fuzzProt32:
 		// As the PVH entry leaves it (SDM 9.9: paging off, CR0.PE only).
-		s.CR0, s.CR4, s.EFER, s.CR3 = cr0PE|cr0ET, 0, 0, 0
+		s.CR0, s.CR4, s.EFER, s.CR3 = x86.CR0PE|x86.CR0ET, 0, 0, 0
 		s.Seg[CS] = Seg{Sel: 0x18, Limit: 0xffffffff, Attr: 0xc09b}
 		s.IDTR = DTR{} // no IDT yet: a fault triple-faults, as in early boot
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"vmapstack/target/paging"
+	"vmapstack/target/x86"
 )
 
 const (
@@ -58,7 +59,7 @@ func canonical(a uint64) bool { return uint64(int64(a<<16)>>16) == a }
 func (c *CPU) flushTLB(all bool) {
 	c.stats.TLBFlushes++
 	c.forgetFetch()
-	keepGlobal := !all && c.cr4&cr4PGE != 0
+	keepGlobal := !all && c.cr4&x86.CR4PGE != 0
 	for i := range c.tlb {
 		if keepGlobal && c.tlb[i].global {
 			continue
@@ -108,17 +109,17 @@ func (c *CPU) walk(lin uint64, acc uint8, user bool) uint64 {
 		// A non-canonical stack reference is #SS(0), any other #GP(0)
 		// (SDM Vol. 3A 6.15, interrupts 12 and 13).
 		if c.curSeg == SS {
-			c.raiseErr(vecSS, 0)
+			c.raiseErr(x86.VecSS, 0)
 		}
-		c.raiseErr(vecGP, 0)
+		c.raiseErr(x86.VecGP, 0)
 	}
 	c.stats.TLBMisses++
 	a := paging.Access{Write: acc == accWrite, Fetch: acc == accFetch, User: user}
-	mode := paging.Mode{WP: c.cr0&cr0WP != 0, NXE: c.efer&eferNXE != 0}
+	mode := paging.Mode{WP: c.cr0&x86.CR0WP != 0, NXE: c.efer&x86.EFERNXE != 0}
 	t, f := paging.Translate(c.ram, c.cr3, lin, a, mode, true)
 	if f != nil {
 		c.cr2 = lin
-		c.raiseErr(vecPF, uint64(f.ErrorCode))
+		c.raiseErr(x86.VecPF, uint64(f.ErrorCode))
 	}
 	nx := t.NX && mode.NXE
 	var perm uint8 = accRead

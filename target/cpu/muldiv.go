@@ -1,13 +1,17 @@
 package cpu
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"vmapstack/target/x86"
+)
 
 // mulFlags sets CF=OF=overflow; SF ZF PF follow the low result and AF is
 // cleared (undefined in the SDM; this is what QEMU computes).
 func (c *CPU) mulFlags(lo uint64, size uint8, overflow bool) {
 	f := szp(lo, size)
 	if overflow {
-		f |= flagCF | flagOF
+		f |= x86.FlagCF | x86.FlagOF
 	}
 	c.setFlagsEager(arithFlags, f)
 }
@@ -98,12 +102,12 @@ func (c *CPU) div(in *inst) {
 	s := in.args[0].size
 	d := c.get(in, 0)
 	if d == 0 {
-		c.raise(vecDE)
+		c.raise(x86.VecDE)
 	}
 	if s == 8 {
 		hi, lo := c.gpr[RDX], c.gpr[RAX]
 		if hi >= d {
-			c.raise(vecDE)
+			c.raise(x86.VecDE)
 		}
 		q, r := bits.Div64(hi, lo, d)
 		c.gpr[RAX], c.gpr[RDX] = q, r
@@ -118,7 +122,7 @@ func (c *CPU) div(in *inst) {
 	}
 	q, r := n/d, n%d
 	if q > sizeMask(s) {
-		c.raise(vecDE)
+		c.raise(x86.VecDE)
 	}
 	if s == 1 {
 		c.setReg(RAX, 2, r<<8|q)
@@ -133,7 +137,7 @@ func (c *CPU) idiv(in *inst) {
 	s := in.args[0].size
 	d := int64(signExtend(c.get(in, 0), s))
 	if d == 0 {
-		c.raise(vecDE)
+		c.raise(x86.VecDE)
 	}
 	if s == 8 {
 		hi, lo := c.gpr[RDX], c.gpr[RAX]
@@ -150,17 +154,17 @@ func (c *CPU) idiv(in *inst) {
 			ad = uint64(-d)
 		}
 		if hi >= ad {
-			c.raise(vecDE)
+			c.raise(x86.VecDE)
 		}
 		q, r := bits.Div64(hi, lo, ad)
 		qneg := neg != (d < 0)
 		if qneg {
 			if q > 1<<63 {
-				c.raise(vecDE)
+				c.raise(x86.VecDE)
 			}
 			q = -q
 		} else if q > 1<<63-1 {
-			c.raise(vecDE)
+			c.raise(x86.VecDE)
 		}
 		if neg {
 			r = -r
@@ -177,7 +181,7 @@ func (c *CPU) idiv(in *inst) {
 	}
 	q, r := n/d, n%d
 	if q != int64(signExtend(uint64(q), s)) {
-		c.raise(vecDE)
+		c.raise(x86.VecDE)
 	}
 	if s == 1 {
 		c.setReg(RAX, 2, uint64(r&0xff)<<8|uint64(q&0xff))

@@ -1,5 +1,7 @@
 package cpu
 
+import "vmapstack/target/x86"
+
 // Operand access for decoded instructions: effective addresses, reads
 // and writes of register, memory and immediate operands.
 
@@ -76,7 +78,7 @@ func (c *CPU) get(in *inst, i int) uint64 {
 	case argSeg:
 		return uint64(c.seg[o.reg].Sel)
 	}
-	c.raise(vecUD)
+	c.raise(x86.VecUD)
 	return 0
 }
 
@@ -91,7 +93,7 @@ func (c *CPU) set(in *inst, i int, v uint64) {
 	case argReg8H:
 		c.gpr[o.reg] = c.gpr[o.reg]&^0xff00 | (v&0xff)<<8
 	default:
-		c.raise(vecUD)
+		c.raise(x86.VecUD)
 	}
 }
 
@@ -113,7 +115,7 @@ func (c *CPU) push(v uint64, size uint8) {
 	sp := c.gpr[RSP] - uint64(size)
 	if c.mode == 64 {
 		if !canonical(sp) {
-			c.raiseErr(vecSS, 0) // a stack reference: #SS, not #GP (SDM Vol. 3A 6.15)
+			c.raiseErr(x86.VecSS, 0) // a stack reference: #SS, not #GP (SDM Vol. 3A 6.15)
 		}
 		c.write(sp, size, v)
 		c.gpr[RSP] = sp
@@ -130,7 +132,7 @@ func (c *CPU) peek(off uint64, size uint8) uint64 {
 	if c.mode != 64 {
 		sp = uint64(uint32(sp))
 	} else if !canonical(sp) {
-		c.raiseErr(vecSS, 0)
+		c.raiseErr(x86.VecSS, 0)
 	}
 	return c.read(c.lin(SS, sp), size)
 }
@@ -158,7 +160,7 @@ func (c *CPU) branch(target uint64, size uint8) {
 		target = uint64(uint32(target))
 	}
 	if c.mode == 64 && !canonical(target) {
-		c.raiseErr(vecGP, 0)
+		c.raiseErr(x86.VecGP, 0)
 	}
 	c.next = target
 }

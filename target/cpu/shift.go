@@ -1,18 +1,22 @@
 package cpu
 
-import "golang.org/x/arch/x86/x86asm"
+import (
+	"golang.org/x/arch/x86/x86asm"
+
+	"vmapstack/target/x86"
+)
 
 // szp returns SF ZF PF for a result of size bytes.
 func szp(r uint64, size uint8) uint64 {
 	var f uint64
 	if r&sizeMask(size) == 0 {
-		f |= flagZF
+		f |= x86.FlagZF
 	}
 	if r&signBit(size) != 0 {
-		f |= flagSF
+		f |= x86.FlagSF
 	}
 	if parity(r) {
-		f |= flagPF
+		f |= x86.FlagPF
 	}
 	return f
 }
@@ -50,12 +54,12 @@ func (c *CPU) shift(in *inst) {
 		r = (a << n) & m
 		cf := n <= w && (a>>(w-n))&1 != 0
 		c.set(in, 0, r)
-		c.setFlagsEager(arithFlags, szp(r, s)|b2f(cf, flagCF)|b2f(msb(r) != cf, flagOF))
+		c.setFlagsEager(arithFlags, szp(r, s)|b2f(cf, x86.FlagCF)|b2f(msb(r) != cf, x86.FlagOF))
 	case x86asm.SHR:
 		r = a >> n
 		cf := (a>>(n-1))&1 != 0
 		c.set(in, 0, r)
-		c.setFlagsEager(arithFlags, szp(r, s)|b2f(cf, flagCF)|b2f(msb(a), flagOF))
+		c.setFlagsEager(arithFlags, szp(r, s)|b2f(cf, x86.FlagCF)|b2f(msb(a), x86.FlagOF))
 	case x86asm.SAR:
 		sa := int64(signExtend(a, s))
 		k := n
@@ -65,18 +69,18 @@ func (c *CPU) shift(in *inst) {
 		r = uint64(sa>>k) & m
 		cf := (sa>>(k-1))&1 != 0
 		c.set(in, 0, r)
-		c.setFlagsEager(arithFlags, szp(r, s)|b2f(cf, flagCF))
+		c.setFlagsEager(arithFlags, szp(r, s)|b2f(cf, x86.FlagCF))
 	case x86asm.ROL:
 		k := n % w
 		r = (a<<k | a>>(w-k)) & m
 		cf := r&1 != 0
 		c.set(in, 0, r)
-		c.setFlagsEager(flagCF|flagOF, b2f(cf, flagCF)|b2f(msb(r) != cf, flagOF))
+		c.setFlagsEager(x86.FlagCF|x86.FlagOF, b2f(cf, x86.FlagCF)|b2f(msb(r) != cf, x86.FlagOF))
 	case x86asm.ROR:
 		k := n % w
 		r = (a>>k | a<<(w-k)) & m
 		c.set(in, 0, r)
-		c.setFlagsEager(flagCF|flagOF, b2f(msb(r), flagCF)|b2f(msb(r) != (r&(signBit(s)>>1) != 0), flagOF))
+		c.setFlagsEager(x86.FlagCF|x86.FlagOF, b2f(msb(r), x86.FlagCF)|b2f(msb(r) != (r&(signBit(s)>>1) != 0), x86.FlagOF))
 	case x86asm.RCL:
 		k := n % (w + 1)
 		cf := c.cf()
@@ -87,7 +91,7 @@ func (c *CPU) shift(in *inst) {
 			cf = out
 		}
 		c.set(in, 0, r)
-		c.setFlagsEager(flagCF|flagOF, b2f(cf, flagCF)|b2f(msb(r) != cf, flagOF))
+		c.setFlagsEager(x86.FlagCF|x86.FlagOF, b2f(cf, x86.FlagCF)|b2f(msb(r) != cf, x86.FlagOF))
 	case x86asm.RCR:
 		k := n % (w + 1)
 		cf := c.cf()
@@ -99,7 +103,7 @@ func (c *CPU) shift(in *inst) {
 			cf = out
 		}
 		c.set(in, 0, r)
-		c.setFlagsEager(flagCF|flagOF, b2f(cf, flagCF)|b2f(of, flagOF))
+		c.setFlagsEager(x86.FlagCF|x86.FlagOF, b2f(cf, x86.FlagCF)|b2f(of, x86.FlagOF))
 	}
 }
 
@@ -145,5 +149,5 @@ func (c *CPU) shiftDouble(in *inst) {
 	}
 	c.set(in, 0, r)
 	of := (r^a)&signBit(s) != 0
-	c.setFlagsEager(arithFlags, szp(r, s)|b2f(cf, flagCF)|b2f(of, flagOF))
+	c.setFlagsEager(arithFlags, szp(r, s)|b2f(cf, x86.FlagCF)|b2f(of, x86.FlagOF))
 }

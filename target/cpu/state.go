@@ -1,5 +1,7 @@
 package cpu
 
+import "vmapstack/target/x86"
+
 // State returns the architectural state, RFLAGS materialised.
 func (c *CPU) State() State {
 	s := State{
@@ -27,7 +29,7 @@ func (c *CPU) SetState(s *State) {
 	c.setRflags(s.RFLAGS)
 	c.seg = s.Seg
 	c.ldtr, c.tr, c.gdtr, c.idtr = s.LDTR, s.TR, s.GDTR, s.IDTR
-	c.cr0, c.cr2, c.cr3, c.cr4, c.cr8 = s.CR0|cr0ET, s.CR2, s.CR3, s.CR4, s.CR8
+	c.cr0, c.cr2, c.cr3, c.cr4, c.cr8 = s.CR0|x86.CR0ET, s.CR2, s.CR3, s.CR4, s.CR8
 	c.efer, c.kernelGSBase = s.EFER, s.KernelGSBase
 	c.fpu = fpuState{
 		ST: s.ST, FCTRL: s.FCTRL, FSTAT: s.FSTAT, FTAG: s.FTAG,
@@ -47,9 +49,9 @@ func (c *CPU) SetState(s *State) {
 // updateMode recomputes what CS, CR0 and EFER imply: the code size, CPL,
 // whether paging is on, and the segment bases that apply.
 func (c *CPU) updateMode() {
-	c.paging = c.cr0&cr0PG != 0
+	c.paging = c.cr0&x86.CR0PG != 0
 	switch {
-	case c.efer&eferLMA != 0 && c.seg[CS].Attr&0x2000 != 0:
+	case c.efer&x86.EFERLMA != 0 && c.seg[CS].Attr&0x2000 != 0:
 		c.mode = 64
 	case c.seg[CS].Attr&0x4000 != 0:
 		c.mode = 32
@@ -57,7 +59,7 @@ func (c *CPU) updateMode() {
 		c.mode = 16
 	}
 	c.cpl = int(c.seg[CS].Sel & 3)
-	if c.cr0&cr0PE == 0 {
+	if c.cr0&x86.CR0PE == 0 {
 		c.cpl = 0
 	}
 	c.forgetFetch() // fetch rights depend on CPL

@@ -1,6 +1,10 @@
 package cpu
 
-import "golang.org/x/arch/x86/x86asm"
+import (
+	"golang.org/x/arch/x86/x86asm"
+
+	"vmapstack/target/x86"
+)
 
 // repChunk bounds the iterations one REP instruction runs before it is
 // counted as retired and restarted, so a huge RCX cannot stall the loop
@@ -48,15 +52,15 @@ func (c *CPU) str(in *inst) {
 	size := d.size
 	am := sizeMask(in.asize)
 	step := uint64(size)
-	if c.flags&flagDF != 0 {
+	if c.flags&x86.FlagDF != 0 {
 		step = -step
 	}
 	src := uint8(DS)
 	if in.segovr != noReg {
 		src = in.segovr
 	}
-	if (d.kind == strIns || d.kind == strOuts) && c.cpl > int(c.flags&flagIOPL>>12) {
-		c.raiseErr(vecGP, 0)
+	if (d.kind == strIns || d.kind == strOuts) && c.cpl > int(c.flags&x86.FlagIOPL>>12) {
+		c.raiseErr(x86.VecGP, 0)
 	}
 	rep := in.rep != 0
 	for n := 0; ; n++ {

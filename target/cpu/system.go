@@ -6,64 +6,13 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 
 	"vmapstack/target/paging"
-)
-
-// Control register and EFER bits (SDM Vol. 3A 2.5, 2.2.1).
-const (
-	cr0PE = 1 << 0
-	cr0ET = 1 << 4
-	cr0TS = 1 << 3
-	cr0WP = 1 << 16
-	cr0PG = 1 << 31
-
-	cr4PSE = 1 << 4
-	cr4PAE = 1 << 5
-	cr4PGE = 1 << 7
-
-	eferSCE = 1 << 0
-	eferLME = 1 << 8
-	eferLMA = 1 << 10
-	eferNXE = 1 << 11
-)
-
-// Exception vectors (SDM Vol. 3A Table 6-1).
-const (
-	vecDE = 0
-	vecDB = 1
-	vecBP = 3
-	vecOF = 4
-	vecUD = 6
-	vecNM = 7
-	vecDF = 8
-	vecTS = 10
-	vecNP = 11
-	vecSS = 12
-	vecGP = 13
-	vecPF = 14
-	vecAC = 17
-)
-
-// MSR numbers.
-const (
-	msrTSC          = 0x10
-	msrAPICBase     = 0x1b
-	msrEFER         = 0xc0000080
-	msrSTAR         = 0xc0000081
-	msrLSTAR        = 0xc0000082
-	msrCSTAR        = 0xc0000083
-	msrSFMASK       = 0xc0000084
-	msrFSBase       = 0xc0000100
-	msrGSBase       = 0xc0000101
-	msrKernelGSBase = 0xc0000102
-	msrTSCAux       = 0xc0000103
-	msrPAT          = 0x277
-	msrMiscEnable   = 0x1a0
+	"vmapstack/target/x86"
 )
 
 // privileged raises #GP(0) unless CPL is 0.
 func (c *CPU) privileged() {
 	if c.cpl != 0 {
-		c.raiseErr(vecGP, 0)
+		c.raiseErr(x86.VecGP, 0)
 	}
 }
 
@@ -81,8 +30,8 @@ func (c *CPU) out(port uint16, size uint8, v uint64) {
 }
 
 func (c *CPU) ioAllowed() {
-	if c.cpl > int(c.flags&flagIOPL>>12) {
-		c.raiseErr(vecGP, 0)
+	if c.cpl > int(c.flags&x86.FlagIOPL>>12) {
+		c.raiseErr(x86.VecGP, 0)
 	}
 }
 
@@ -98,15 +47,15 @@ func (c *CPU) execSystem(in *inst) {
 		c.out(uint16(c.get(in, 0)), in.args[1].size, c.gpr[RAX])
 	case x86asm.CLI:
 		c.ioAllowed()
-		c.flags &^= flagIF
+		c.flags &^= x86.FlagIF
 	case x86asm.STI:
 		c.ioAllowed()
-		if c.flags&flagIF == 0 {
+		if c.flags&x86.FlagIF == 0 {
 			// Interrupts stay blocked until the next instruction has
 			// run (SDM Vol. 2 STI).
 			c.shadowAt = c.instret + 1
 		}
-		c.flags |= flagIF
+		c.flags |= x86.FlagIF
 		c.brk = true
 	case x86asm.HLT:
 		c.privileged()
@@ -172,10 +121,10 @@ func (c *CPU) execSystem(in *inst) {
 		c.privileged()
 		v := c.get(in, 0)
 		// LMSW sets PE but cannot clear it (SDM Vol. 2 LMSW).
-		c.movToCR(0, c.cr0&^0xe|v&0xf|c.cr0&cr0PE)
+		c.movToCR(0, c.cr0&^0xe|v&0xf|c.cr0&x86.CR0PE)
 	case x86asm.SWAPGS:
 		if c.mode != 64 {
-			c.raise(vecUD)
+			c.raise(x86.VecUD)
 		}
 		c.privileged()
 		c.seg[GS].Base, c.kernelGSBase = c.kernelGSBase, c.seg[GS].Base
@@ -188,7 +137,7 @@ func (c *CPU) execSystem(in *inst) {
 	case x86asm.CLFLUSH:
 	case x86asm.CLTS:
 		c.privileged()
-		c.cr0 &^= cr0TS
+		c.cr0 &^= x86.CR0TS
 	case x86asm.LJMP:
 		c.farJump(in, false)
 	case x86asm.LCALL:
@@ -203,16 +152,16 @@ func (c *CPU) execSystem(in *inst) {
 	case x86asm.ICEBP:
 		// INT1: a #DB trap, delivered like a hardware exception (no gate
 		// DPL check), the frame holding the next instruction.
-		c.deliver(vecDB, EventException, false, 0, c.next)
+		c.deliver(x86.VecDB, EventException, false, 0, c.next)
 		c.next = c.rip
 		c.softDelivered = true
 		c.brk = true
 	case x86asm.INTO:
 		if c.mode == 64 {
-			c.raise(vecUD)
+			c.raise(x86.VecUD)
 		}
 		if c.of() {
-			c.deliverSoftware(vecOF)
+			c.deliverSoftware(x86.VecOF)
 		}
 	case x86asm.XLATB:
 		a := c.gpr[RBX] + c.gpr[RAX]&0xff
@@ -239,7 +188,7 @@ func (c *CPU) undefined(in *inst) {
 		}
 		c.Log(fmt.Sprintf("cpu: unimplemented instruction at %#x: % x (%s)", c.rip, buf[:n], dis))
 	}
-	c.raise(vecUD)
+	c.raise(x86.VecUD)
 }
 
 func (c *CPU) storeSel(in *inst, v uint16) {
@@ -264,7 +213,7 @@ func (c *CPU) readCR(n uint8) uint64 {
 	case 8:
 		return c.cr8
 	}
-	c.raise(vecUD)
+	c.raise(x86.VecUD)
 	return 0
 }
 
@@ -275,29 +224,29 @@ func (c *CPU) movToCR(n uint8, v uint64) {
 	c.privileged()
 	switch n {
 	case 0:
-		if v>>32 != 0 || v&cr0PG != 0 && v&cr0PE == 0 {
-			c.raiseErr(vecGP, 0)
+		if v>>32 != 0 || v&x86.CR0PG != 0 && v&x86.CR0PE == 0 {
+			c.raiseErr(x86.VecGP, 0)
 		}
 		old := c.cr0
-		if v&cr0PG != 0 && old&cr0PG == 0 && c.efer&eferLME != 0 {
-			if c.cr4&cr4PAE == 0 {
-				c.raiseErr(vecGP, 0)
+		if v&x86.CR0PG != 0 && old&x86.CR0PG == 0 && c.efer&x86.EFERLME != 0 {
+			if c.cr4&x86.CR4PAE == 0 {
+				c.raiseErr(x86.VecGP, 0)
 			}
-			c.efer |= eferLMA
+			c.efer |= x86.EFERLMA
 		}
-		if v&cr0PG == 0 && old&cr0PG != 0 {
+		if v&x86.CR0PG == 0 && old&x86.CR0PG != 0 {
 			if c.mode == 64 {
-				c.raiseErr(vecGP, 0)
+				c.raiseErr(x86.VecGP, 0)
 			}
-			c.efer &^= eferLMA
+			c.efer &^= x86.EFERLMA
 		}
-		if v&cr0PG != 0 && c.efer&eferLMA == 0 {
+		if v&x86.CR0PG != 0 && c.efer&x86.EFERLMA == 0 {
 			// Only 4-level (IA-32e) paging is modelled: paging.Translate
 			// has no 2-level or 32-bit PAE walker.
 			panic(limitation("CR0.PG set without EFER.LME: 32-bit paging is not emulated"))
 		}
-		c.cr0 = v | cr0ET
-		if (old^c.cr0)&(cr0PG|cr0WP|cr0PE) != 0 {
+		c.cr0 = v | x86.CR0ET
+		if (old^c.cr0)&(x86.CR0PG|x86.CR0WP|x86.CR0PE) != 0 {
 			c.flushTLB(true)
 		}
 		c.updateMode()
@@ -305,92 +254,92 @@ func (c *CPU) movToCR(n uint8, v uint64) {
 		c.cr2 = v
 	case 3:
 		if c.mode == 64 && v>>paging.MaxPhysAddr != 0 {
-			c.raiseErr(vecGP, 0)
+			c.raiseErr(x86.VecGP, 0)
 		}
 		c.cr3 = v
 		c.flushTLB(false)
 	case 4:
-		if c.efer&eferLMA != 0 && v&cr4PAE == 0 {
-			c.raiseErr(vecGP, 0)
+		if c.efer&x86.EFERLMA != 0 && v&x86.CR4PAE == 0 {
+			c.raiseErr(x86.VecGP, 0)
 		}
 		old := c.cr4
 		c.cr4 = v
-		if (old^v)&(cr4PGE|cr4PAE|cr4PSE) != 0 {
+		if (old^v)&(x86.CR4PGE|x86.CR4PAE|x86.CR4PSE) != 0 {
 			c.flushTLB(true)
 		}
 	case 8:
 		if v>>4 != 0 {
-			c.raiseErr(vecGP, 0)
+			c.raiseErr(x86.VecGP, 0)
 		}
 		c.cr8 = v
 	default:
-		c.raise(vecUD)
+		c.raise(x86.VecUD)
 	}
 }
 
 func (c *CPU) rdmsr(n uint32) uint64 {
 	switch n {
-	case msrTSC:
+	case x86.MSRTSC:
 		return c.instret + c.tscOffset
-	case msrAPICBase:
+	case x86.MSRAPICBase:
 		return c.apicBase
-	case msrEFER:
+	case x86.MSREFER:
 		return c.efer
-	case msrFSBase:
+	case x86.MSRFSBase:
 		return c.seg[FS].Base
-	case msrGSBase:
+	case x86.MSRGSBase:
 		return c.seg[GS].Base
-	case msrKernelGSBase:
+	case x86.MSRKernelGSBase:
 		return c.kernelGSBase
-	case msrSTAR, msrLSTAR, msrCSTAR, msrSFMASK, msrTSCAux, msrPAT, msrMiscEnable:
+	case x86.MSRSTAR, x86.MSRLSTAR, x86.MSRCSTAR, x86.MSRSFMASK, x86.MSRTSCAux, x86.MSRPAT, x86.MSRMiscEnable:
 		return c.msrs[n]
 	}
 	c.logf("cpu: rdmsr of unknown MSR %#x at %#x: #GP", n, c.rip)
-	c.raiseErr(vecGP, 0)
+	c.raiseErr(x86.VecGP, 0)
 	return 0
 }
 
 func (c *CPU) wrmsr(n uint32, v uint64) {
 	switch n {
-	case msrTSC:
+	case x86.MSRTSC:
 		c.tscOffset = v - c.instret
-	case msrAPICBase:
+	case x86.MSRAPICBase:
 		c.apicBase = v
-	case msrEFER:
+	case x86.MSREFER:
 		// Only SCE, LME and NXE are writable; LME cannot change while
 		// paging is on (SDM Vol. 3A 9.8.5); LMA is read-only.
-		if v&^uint64(eferSCE|eferLME|eferLMA|eferNXE) != 0 {
-			c.raiseErr(vecGP, 0)
+		if v&^uint64(x86.EFERSCE|x86.EFERLME|x86.EFERLMA|x86.EFERNXE) != 0 {
+			c.raiseErr(x86.VecGP, 0)
 		}
-		if c.cr0&cr0PG != 0 && (v^c.efer)&eferLME != 0 {
-			c.raiseErr(vecGP, 0)
+		if c.cr0&x86.CR0PG != 0 && (v^c.efer)&x86.EFERLME != 0 {
+			c.raiseErr(x86.VecGP, 0)
 		}
 		old := c.efer
-		c.efer = v&^eferLMA | old&eferLMA
-		if (old^c.efer)&eferNXE != 0 {
+		c.efer = v&^x86.EFERLMA | old&x86.EFERLMA
+		if (old^c.efer)&x86.EFERNXE != 0 {
 			c.flushTLB(true)
 		}
-	case msrFSBase, msrGSBase, msrKernelGSBase:
+	case x86.MSRFSBase, x86.MSRGSBase, x86.MSRKernelGSBase:
 		if !canonical(v) {
-			c.raiseErr(vecGP, 0)
+			c.raiseErr(x86.VecGP, 0)
 		}
 		switch n {
-		case msrFSBase:
+		case x86.MSRFSBase:
 			c.seg[FS].Base = v
-		case msrGSBase:
+		case x86.MSRGSBase:
 			c.seg[GS].Base = v
 		default:
 			c.kernelGSBase = v
 		}
 		c.updateMode()
-	case msrSTAR, msrLSTAR, msrCSTAR, msrSFMASK, msrTSCAux, msrPAT, msrMiscEnable:
+	case x86.MSRSTAR, x86.MSRLSTAR, x86.MSRCSTAR, x86.MSRSFMASK, x86.MSRTSCAux, x86.MSRPAT, x86.MSRMiscEnable:
 		if c.msrs == nil {
 			c.msrs = make(map[uint32]uint64)
 		}
 		c.msrs[n] = v
 	default:
 		c.logf("cpu: wrmsr of unknown MSR %#x at %#x: #GP", n, c.rip)
-		c.raiseErr(vecGP, 0)
+		c.raiseErr(x86.VecGP, 0)
 	}
 }
 

@@ -3,6 +3,8 @@ package cpu
 import (
 	"encoding/binary"
 	"testing"
+
+	"vmapstack/target/x86"
 )
 
 // A small long-mode machine for white-box tests: 4 MiB of RAM identity
@@ -45,10 +47,10 @@ func newWB(t testing.TB, code []byte) (*CPU, []byte) {
 	for _, r := range []int{DS, ES, SS, FS, GS} {
 		s.Seg[r] = Seg{Sel: 0x10, Limit: 0xffffffff, Attr: 0xc093}
 	}
-	s.CR0 = cr0PE | cr0PG | cr0WP | cr0ET
-	s.CR4 = cr4PAE | cr4PGE
+	s.CR0 = x86.CR0PE | x86.CR0PG | x86.CR0WP | x86.CR0ET
+	s.CR4 = x86.CR4PAE | x86.CR4PGE
 	s.CR3 = wbPML4
-	s.EFER = eferLME | eferLMA | eferNXE
+	s.EFER = x86.EFERLME | x86.EFERLMA | x86.EFERNXE
 	s.RIP = wbCode
 	s.GPR[RSP] = wbStackTop
 	s.RFLAGS = 2

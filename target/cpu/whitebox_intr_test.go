@@ -1,6 +1,10 @@
 package cpu
 
-import "testing"
+import (
+	"testing"
+
+	"vmapstack/target/x86"
+)
 
 // irqBus raises INTR when the guest writes port 0x80.
 type irqBus struct{ c *CPU }
@@ -47,7 +51,7 @@ func TestInterruptRaisedByOutIsTakenAfterIt(t *testing.T) {
 	pic := &onePIC{c: c, vector: 0x30}
 	c.bus, c.pic = &irqBus{c}, pic
 	s := c.State()
-	s.RFLAGS |= flagIF
+	s.RFLAGS |= x86.FlagIF
 	c.SetState(&s)
 	ex := c.Run(100)
 	if ex.Kind != ExitHalt || c.RIP() != 0x9000+16*0x30+1 {
@@ -118,7 +122,7 @@ func TestWatchpointOnExceptionFrame(t *testing.T) {
 	if ex.Kind != ExitWatchpoint || ex.Addr != wbStackTop-40 || ex.Watch != WatchWrite {
 		t.Fatalf("exit %+v, want a write watchpoint at %#x", ex, wbStackTop-40)
 	}
-	if c.RIP() != 0x9000+16*vecUD || c.Instret() != 0 {
+	if c.RIP() != 0x9000+16*x86.VecUD || c.Instret() != 0 {
 		t.Fatalf("rip %#x instret %d, want the #UD handler, nothing retired", c.RIP(), c.Instret())
 	}
 }
@@ -133,7 +137,7 @@ func TestNestedEventsAndTripleFault(t *testing.T) {
 	le64(ram, wbPT+8*0x7f, 0) // page 0x7f000 not present
 	c.SetReg(RSP, 0x80000)
 	ex := c.Run(10)
-	if ex.Kind != ExitTripleFault || ex.Event == nil || ex.Event.Vector != vecDF {
+	if ex.Kind != ExitTripleFault || ex.Event == nil || ex.Event.Vector != x86.VecDF {
 		t.Fatalf("exit %+v, want a triple fault naming the #DF", ex)
 	}
 	ev := c.Events()
@@ -144,7 +148,7 @@ func TestNestedEventsAndTripleFault(t *testing.T) {
 		vec       uint8
 		nested    uint64
 		delivered bool
-	}{{vecPF, 0, false}, {vecDF, 1, false}, {vecPF, 2, false}}
+	}{{x86.VecPF, 0, false}, {x86.VecDF, 1, false}, {x86.VecPF, 2, false}}
 	for i, w := range want {
 		e := ev[i]
 		if e.Vector != w.vec || e.Nested != w.nested || e.Delivered != w.delivered || e.Seq != uint64(i+1) || e.RIP != wbCode {
@@ -172,21 +176,21 @@ func TestDoubleFaultOnIST(t *testing.T) {
 	c, ram := newWB(t, []byte{0x50})
 	withIDT(c, ram)
 	le64(ram, wbPT+8*0x7f, 0)
-	ram[0x7000+16*vecDF+4] = 1      // IST 1
+	ram[0x7000+16*x86.VecDF+4] = 1  // IST 1
 	le64(ram, 0x8000+0x24, 0x60008) // TSS.IST1 (not 16-aligned)
 	s := c.State()
 	s.TR = Seg{Sel: 0x30, Base: 0x8000, Limit: 0x67, Attr: 0x8b}
 	s.GPR[RSP] = 0x80000
 	c.SetState(&s)
-	c.SetBreakOn(vecDF, true)
+	c.SetBreakOn(x86.VecDF, true)
 	ex := c.Run(10)
-	if ex.Kind != ExitBreakOn || ex.Event == nil || ex.Event.Vector != vecDF || !ex.Event.Delivered || ex.Event.IST != 1 {
+	if ex.Kind != ExitBreakOn || ex.Event == nil || ex.Event.Vector != x86.VecDF || !ex.Event.Delivered || ex.Event.IST != 1 {
 		t.Fatalf("exit %+v event %+v, want break-on #DF delivered on IST1", ex, ex.Event)
 	}
 	if want := uint64(0x60000 - 48); c.Reg(RSP) != want || ex.Event.NewRSP != want {
 		t.Fatalf("rsp %#x NewRSP %#x, want %#x (aligned, 6 slots)", c.Reg(RSP), ex.Event.NewRSP, want)
 	}
-	if c.RIP() != 0x9000+16*vecDF {
+	if c.RIP() != 0x9000+16*x86.VecDF {
 		t.Fatalf("rip %#x, want the #DF handler", c.RIP())
 	}
 	// The frame: error code 0, RIP of the push, CS, RFLAGS, old RSP, SS.
@@ -209,13 +213,13 @@ func TestTrapFlagSingleStep(t *testing.T) {
 	withIDT(c, ram)
 	c.Run(100)
 	ev := c.Events()
-	if len(ev) != 1 || ev[0].Vector != vecDB || ev[0].RIP != wbCode+11 || ev[0].Instret != 4 {
+	if len(ev) != 1 || ev[0].Vector != x86.VecDB || ev[0].RIP != wbCode+11 || ev[0].Instret != 4 {
 		t.Fatalf("events %+v, want one #DB at rip %#x after 4 instructions", ev, wbCode+11)
 	}
 	if c.dr[6]&(1<<14) == 0 {
 		t.Fatalf("DR6 %#x: BS not set", c.dr[6])
 	}
-	if c.RIP() != 0x9000+16*vecDB+1 || c.rflags()&flagTF != 0 {
+	if c.RIP() != 0x9000+16*x86.VecDB+1 || c.rflags()&x86.FlagTF != 0 {
 		t.Fatalf("rip %#x rflags %#x: want the #DB handler with TF clear", c.RIP(), c.rflags())
 	}
 }

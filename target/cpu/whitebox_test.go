@@ -3,6 +3,8 @@ package cpu
 import (
 	"math/big"
 	"testing"
+
+	"vmapstack/target/x86"
 )
 
 func TestDecodeCacheInvalidatedByGuestWrite(t *testing.T) {
@@ -107,13 +109,13 @@ func refFlags(op uint8, size uint8, a, b uint64, cin bool) (res uint64, f uint64
 	smax := new(big.Int).Lsh(big.NewInt(1), w-1)
 	smin := new(big.Int).Neg(smax)
 	if u.Sign() < 0 || u.Cmp(umax) >= 0 {
-		f |= flagCF
+		f |= x86.FlagCF
 	}
 	if s.Cmp(smin) < 0 || s.Cmp(smax) >= 0 {
-		f |= flagOF
+		f |= x86.FlagOF
 	}
 	if af {
-		f |= flagAF
+		f |= x86.FlagAF
 	}
 	res = new(big.Int).And(u, new(big.Int).SetUint64(m)).Uint64()
 	if u.Sign() < 0 {
@@ -177,16 +179,16 @@ func TestLazyFlagsMaterialise(t *testing.T) {
 func TestIncDecKeepCarry(t *testing.T) {
 	c := New(make([]byte, 4096), nil, nil)
 	for _, cf := range []bool{false, true} {
-		c.setFlagsEager(flagCF, b2f(cf, flagCF))
+		c.setFlagsEager(x86.FlagCF, b2f(cf, x86.FlagCF))
 		// inc of 0x7f (8-bit) overflows, sets AF, keeps CF
 		c.lz = lazy{op: lzInc, size: 1, res: 0x80, a: 0x7f, b: 1, cin: cf}
 		f := c.rflags()
-		if (f&flagCF != 0) != cf || f&flagOF == 0 || f&flagAF == 0 || f&flagSF == 0 {
+		if (f&x86.FlagCF != 0) != cf || f&x86.FlagOF == 0 || f&x86.FlagAF == 0 || f&x86.FlagSF == 0 {
 			t.Fatalf("inc cf=%v: flags %#x", cf, f)
 		}
 		c.lz = lazy{op: lzDec, size: 4, res: 0x7fffffff, a: 0x80000000, b: 1, cin: cf}
 		f = c.rflags()
-		if (f&flagCF != 0) != cf || f&flagOF == 0 || f&flagSF != 0 {
+		if (f&x86.FlagCF != 0) != cf || f&x86.FlagOF == 0 || f&x86.FlagSF != 0 {
 			t.Fatalf("dec cf=%v: flags %#x", cf, f)
 		}
 	}
@@ -203,7 +205,7 @@ func TestTLBNotPresentNotCached(t *testing.T) {
 	page := uint64(0x300)
 	le64(ram, wbPT+8*page, 0) // not present
 	f := catch(func() { c.read(page<<12, 8) })
-	if f == nil || f.vector != vecPF || c.cr2 != page<<12 {
+	if f == nil || f.vector != x86.VecPF || c.cr2 != page<<12 {
 		t.Fatalf("fault %+v cr2 %#x, want #PF at %#x", f, c.cr2, page<<12)
 	}
 	// Map it without any flush: the failed walk must not have been cached
@@ -251,7 +253,7 @@ func TestTLBInvlpgAndCR3Flush(t *testing.T) {
 	}
 	// A CR4.PGE toggle flushes everything.
 	le64(ram, wbPT+8*global, 0x270000|7|1<<8)
-	c.movToCR(4, c.cr4&^cr4PGE)
+	c.movToCR(4, c.cr4&^x86.CR4PGE)
 	if v := c.read(global<<12, 1); v != 3 {
 		t.Fatalf("global page after CR4.PGE change: read %d, want 3", v)
 	}
@@ -277,11 +279,11 @@ func TestTLBPermissionsRechecked(t *testing.T) {
 	le64(ram, wbPT+8*page, 0x250000|5|1<<63) // P US NX, read-only
 	c.read(page<<12, 1)
 	f := catch(func() { c.write(page<<12, 1, 0) })
-	if f == nil || f.vector != vecPF || f.code&3 != 3 {
+	if f == nil || f.vector != x86.VecPF || f.code&3 != 3 {
 		t.Fatalf("write to read-only page: %+v, want #PF P|W", f)
 	}
 	f = catch(func() { c.xlate(page<<12, accFetch) })
-	if f == nil || f.vector != vecPF || f.code&0x10 == 0 {
+	if f == nil || f.vector != x86.VecPF || f.code&0x10 == 0 {
 		t.Fatalf("fetch from NX page: %+v, want #PF with I/D", f)
 	}
 }
@@ -289,7 +291,7 @@ func TestTLBPermissionsRechecked(t *testing.T) {
 func TestNonCanonicalIsGP(t *testing.T) {
 	c, _ := newWB(t, nil)
 	f := catch(func() { c.read(0x0000800000000000, 8) })
-	if f == nil || f.vector != vecGP {
+	if f == nil || f.vector != x86.VecGP {
 		t.Fatalf("non-canonical read: %+v, want #GP", f)
 	}
 }
@@ -303,7 +305,7 @@ func TestPageCrossingInstructionNotCachedAndFaults(t *testing.T) {
 	le64(ram, wbPT+8*((wbCode>>12)+1), 0)
 	c.SetRIP(start)
 	f := catch(func() { c.fetch() })
-	if f == nil || f.vector != vecPF || c.cr2 != wbCode+0x1000 || f.code&0x10 == 0 {
+	if f == nil || f.vector != x86.VecPF || c.cr2 != wbCode+0x1000 || f.code&0x10 == 0 {
 		t.Fatalf("fault %+v cr2 %#x, want #PF(I) at %#x", f, c.cr2, wbCode+0x1000)
 	}
 }
@@ -315,7 +317,7 @@ func TestSplitWriteFaultsBeforeStoring(t *testing.T) {
 	le64(ram, wbPT+8*hi, 0) // not present
 	addr := lo<<12 + 0xffc
 	f := catch(func() { c.write(addr, 8, 0x1122334455667788) })
-	if f == nil || f.vector != vecPF || c.cr2 != hi<<12 || f.code&2 == 0 {
+	if f == nil || f.vector != x86.VecPF || c.cr2 != hi<<12 || f.code&2 == 0 {
 		t.Fatalf("fault %+v cr2 %#x, want #PF(W) at %#x", f, c.cr2, hi<<12)
 	}
 	for i := 0; i < 4; i++ {
@@ -371,7 +373,7 @@ func TestHintNOPsAndLockRules(t *testing.T) {
 			c.Run(10)
 			ev := c.Events()
 			if tc.ud {
-				if len(ev) != 1 || ev[0].Vector != vecUD || ev[0].RIP != wbCode {
+				if len(ev) != 1 || ev[0].Vector != x86.VecUD || ev[0].RIP != wbCode {
 					t.Fatalf("events %+v, want #UD at %#x", ev, wbCode)
 				}
 				return
@@ -394,7 +396,7 @@ func TestUnimplementedInstructionLogged(t *testing.T) {
 	if len(logged) != 1 || logged[0] != want {
 		t.Fatalf("log %q, want [%q]", logged, want)
 	}
-	if ev := c.Events(); len(ev) != 1 || ev[0].Vector != vecUD {
+	if ev := c.Events(); len(ev) != 1 || ev[0].Vector != x86.VecUD {
 		t.Fatalf("events %+v, want one #UD", ev)
 	}
 }
@@ -407,10 +409,10 @@ func TestNonCanonicalStackReferenceIsSS(t *testing.T) {
 		rbp  uint64
 		want uint8
 	}{
-		{"push", []byte{0x50}, 0x0000800000000008, 0, vecSS},
-		{"pop", []byte{0x58}, 0x0000800000000000, 0, vecSS},
-		{"mov-rbp-based", []byte{0x48, 0x8b, 0x45, 0x00}, wbStackTop, 0x0000800000000000, vecSS},
-		{"mov-rax-based", []byte{0x48, 0x8b, 0x00}, wbStackTop, 0, vecGP},
+		{"push", []byte{0x50}, 0x0000800000000008, 0, x86.VecSS},
+		{"pop", []byte{0x58}, 0x0000800000000000, 0, x86.VecSS},
+		{"mov-rbp-based", []byte{0x48, 0x8b, 0x45, 0x00}, wbStackTop, 0x0000800000000000, x86.VecSS},
+		{"mov-rax-based", []byte{0x48, 0x8b, 0x00}, wbStackTop, 0, x86.VecGP},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

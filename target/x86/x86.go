@@ -1,0 +1,102 @@
+// Package x86 names the architectural constants of the x86-64 processor
+// once, for every package that needs them: the CPU that implements them,
+// the machine and loaders that set up state, and the monitor that decodes
+// it for a user. Each group cites the SDM section that defines it.
+package x86
+
+// RFLAGS bits (SDM Vol. 1 3.4.3, Vol. 3A 2.3).
+const (
+	FlagCF   = 1 << 0
+	FlagPF   = 1 << 2
+	FlagAF   = 1 << 4
+	FlagZF   = 1 << 6
+	FlagSF   = 1 << 7
+	FlagTF   = 1 << 8
+	FlagIF   = 1 << 9
+	FlagDF   = 1 << 10
+	FlagOF   = 1 << 11
+	FlagIOPL = 3 << 12
+	FlagNT   = 1 << 14
+	FlagRF   = 1 << 16
+	FlagVM   = 1 << 17
+	FlagAC   = 1 << 18
+	FlagID   = 1 << 21
+)
+
+// CR0 bits (SDM Vol. 3A 2.5).
+const (
+	CR0PE = 1 << 0
+	CR0MP = 1 << 1
+	CR0EM = 1 << 2
+	CR0TS = 1 << 3
+	CR0ET = 1 << 4
+	CR0NE = 1 << 5
+	CR0WP = 1 << 16
+	CR0AM = 1 << 18
+	CR0NW = 1 << 29
+	CR0CD = 1 << 30
+	CR0PG = 1 << 31
+)
+
+// CR4 bits (SDM Vol. 3A 2.5).
+const (
+	CR4VME        = 1 << 0
+	CR4PVI        = 1 << 1
+	CR4TSD        = 1 << 2
+	CR4DE         = 1 << 3
+	CR4PSE        = 1 << 4
+	CR4PAE        = 1 << 5
+	CR4MCE        = 1 << 6
+	CR4PGE        = 1 << 7
+	CR4PCE        = 1 << 8
+	CR4OSFXSR     = 1 << 9
+	CR4OSXMMEXCPT = 1 << 10
+	CR4UMIP       = 1 << 11
+)
+
+// IA32_EFER bits (SDM Vol. 3A 2.2.1).
+const (
+	EFERSCE = 1 << 0
+	EFERLME = 1 << 8
+	EFERLMA = 1 << 10
+	EFERNXE = 1 << 11
+)
+
+// Exception vectors (SDM Vol. 3A Table 6-1).
+const (
+	VecDE  = 0
+	VecDB  = 1
+	VecNMI = 2
+	VecBP  = 3
+	VecOF  = 4
+	VecBR  = 5
+	VecUD  = 6
+	VecNM  = 7
+	VecDF  = 8
+	VecTS  = 10
+	VecNP  = 11
+	VecSS  = 12
+	VecGP  = 13
+	VecPF  = 14
+	VecMF  = 16
+	VecAC  = 17
+	VecMC  = 18
+	VecXM  = 19
+)
+
+// MSR numbers (SDM Vol. 4).
+const (
+	MSRTSC          = 0x10
+	MSRAPICBase     = 0x1b
+	MSRMiscEnable   = 0x1a0
+	MSRPAT          = 0x277
+	MSREFER         = 0xc0000080
+	MSRSTAR         = 0xc0000081
+	MSRLSTAR        = 0xc0000082
+	MSRCSTAR        = 0xc0000083
+	MSRSFMASK       = 0xc0000084
+	MSRFSBase       = 0xc0000100
+	MSRGSBase       = 0xc0000101
+	MSRKernelGSBase = 0xc0000102
+	MSRTSCAux       = 0xc0000103
+)
