@@ -19,6 +19,9 @@ const (
 	argSeg // segment register reg
 	argCR  // control register reg
 	argDR  // debug register reg
+	argST  // x87 register ST(reg), relative to the top of the stack
+	argXMM // XMM register reg
+	argMMX // MMX register reg (aliases the low 64 bits of ST's physical register reg)
 )
 
 const noReg = 0xff
@@ -318,6 +321,12 @@ func (c *CPU) convert(xi *x86asm.Inst, in *inst) (ok bool) {
 				o.kind, o.size, o.reg = argCR, 8, uint8(a-x86asm.CR0)
 			} else if a >= x86asm.DR0 && a <= x86asm.DR15 {
 				o.kind, o.size, o.reg = argDR, 8, uint8(a-x86asm.DR0)
+			} else if a >= x86asm.F0 && a <= x86asm.F7 {
+				o.kind, o.size, o.reg = argST, 10, uint8(a-x86asm.F0)
+			} else if a >= x86asm.X0 && a <= x86asm.X15 {
+				o.kind, o.size, o.reg = argXMM, 16, uint8(a-x86asm.X0)
+			} else if a >= x86asm.M0 && a <= x86asm.M7 {
+				o.kind, o.size, o.reg = argMMX, 8, uint8(a-x86asm.M0)
 			} else {
 				return false
 			}

@@ -332,6 +332,10 @@ func (c *CPU) exec(in *inst) {
 		c.gpr[RAX] = c.gpr[RAX]&^0xff00 | (c.rflags()&0xd5|2)<<8
 	case clsSahf:
 		c.setFlagsEager(x86.FlagCF|x86.FlagPF|x86.FlagAF|x86.FlagZF|x86.FlagSF, c.gpr[RAX]>>8)
+	case clsX87:
+		c.execX87(in)
+	case clsSSE:
+		c.execSSE(in)
 	case clsInvalid:
 		c.raise(x86.VecUD)
 	default:
@@ -413,6 +417,8 @@ const (
 	clsLahf
 	clsSahf
 	clsInvalid
+	clsX87 // the x87 FPU (x87.go)
+	clsSSE // SSE, SSE2, SSE3 and their state instructions (sse.go)
 	// Register-only forms picked at decode time (specialise in decode.go).
 	clsMovRR  // MOV reg, reg
 	clsMovRI  // MOV reg, imm
@@ -561,6 +567,12 @@ var opClass = func() (t [x86asm.XTEST + 1]uint8) {
 	}
 	for _, op := range []x86asm.Op{x86asm.SAHF} {
 		t[op] = clsSahf
+	}
+	for _, op := range x87Ops {
+		t[op] = clsX87
+	}
+	for _, op := range sseOps {
+		t[op] = clsSSE
 	}
 	for _, op := range []x86asm.Op{opInvalid, x86asm.UD2, x86asm.UD0, x86asm.UD1} {
 		t[op] = clsInvalid
