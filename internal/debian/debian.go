@@ -1,0 +1,316 @@
+// Package debian fetches Debian binary packages with the host's own apt
+// and unpacks them, so that tests can boot Debian's stock kernel and
+// busybox without the repository ever holding them. Packages land in a
+// cache directory and are reused from there: a second run needs no
+// network as long as apt still names the same version.
+//
+// Cache layout (see CacheDir for where it is):
+//
+//	<cache>/<package>_<version>/<package>.deb   the package, as apt-get download fetched it
+//	<cache>/<package>_<version>/root/           its files, as dpkg-deb -x unpacked them
+//
+// The version's ':' (an epoch) is written "%3a", as apt names .deb files.
+// A directory appears only complete: each is built under a temporary name
+// and renamed into place, so concurrent fetches of the same package (two
+// test binaries, a benchmark) are safe.
+package debian
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// KernelMeta is the metapackage that always depends on Debian's current
+// cloud kernel: small (no modules needed for a serial console and an
+// initramfs), and built with CONFIG_VMAP_STACK like every Debian kernel.
+const KernelMeta = "linux-image-cloud-amd64"
+
+// Busybox is the package holding a statically linked busybox.
+const Busybox = "busybox-static"
+
+// ErrUnavailable is wrapped by the errors that mean "this host cannot
+// fetch Debian packages" (no apt, no package lists, no network), as
+// opposed to a package that was fetched but is not what we expect.
+var ErrUnavailable = errors.New("Debian packages unavailable")
+
+// CacheDir returns where packages are cached: $VMAPSTACK_DEBIAN_CACHE,
+// else $XDG_CACHE_HOME/vmapstack/debian, else ~/.cache/vmapstack/debian.
+func CacheDir() (string, error) {
+	if d := os.Getenv("VMAPSTACK_DEBIAN_CACHE"); d != "" {
+		return d, nil
+	}
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "vmapstack", "debian"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("debian cache directory: %w (set VMAPSTACK_DEBIAN_CACHE)", err)
+	}
+	return filepath.Join(home, ".cache", "vmapstack", "debian"), nil
+}
+
+// Package is one fetched and unpacked package.
+type Package struct {
+	Name    string
+	Version string
+	Deb     string // the .deb file
+	Root    string // the directory its files were unpacked into
+}
+
+// EntryName returns the cache directory name for a package version.
+func EntryName(name, version string) string {
+	return name + "_" + strings.ReplaceAll(version, ":", "%3a")
+}
+
+var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
+
+// Cache fetches into and reuses a cache directory.
+type Cache struct {
+	Dir string
+}
+
+// Fetch returns the package name at the version apt would install now
+// (its candidate), downloading and unpacking it unless the cache already
+// holds it.
+func (c *Cache) Fetch(ctx context.Context, name string) (*Package, error) {
+	if !validName.MatchString(name) {
+		return nil, fmt.Errorf("debian: invalid package name %q", name)
+	}
+	version, err := CandidateVersion(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := c.Cached(name, version); ok {
+		return p, nil
+	}
+	p := c.entry(name, version)
+	entry := filepath.Dir(p.Root)
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("debian: cache: %w", err)
+	}
+	tmp, err := os.MkdirTemp(c.Dir, ".fetch-"+name+"-")
+	if err != nil {
+		return nil, fmt.Errorf("debian: cache: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	// apt drops to the _apt user to download; a private temporary
+	// directory is not writable for it. As root, say so instead of
+	// letting apt warn; as any other user there is nothing to drop.
+	// Options are the "-o" ones; "--" ends them.
+	args := []string{"download", "-q"}
+	if os.Geteuid() == 0 {
+		args = append(args, "-o", "APT::Sandbox::User=root")
+	}
+	args = append(args, "--", name+"="+version)
+	if out, err := run(ctx, tmp, "apt-get", args...); err != nil {
+		return nil, fmt.Errorf("debian: apt-get download %s=%s: %w: %w\n%s", name, version, ErrUnavailable, err, out)
+	}
+	debs, err := filepath.Glob(filepath.Join(tmp, "*.deb"))
+	if err != nil || len(debs) != 1 {
+		return nil, fmt.Errorf("debian: apt-get download %s=%s left %d .deb files, want 1", name, version, len(debs))
+	}
+	tmpEntry := filepath.Join(tmp, "entry")
+	if err := os.MkdirAll(filepath.Join(tmpEntry, "root"), 0o755); err != nil {
+		return nil, fmt.Errorf("debian: cache: %w", err)
+	}
+	if err := os.Rename(debs[0], filepath.Join(tmpEntry, name+".deb")); err != nil {
+		return nil, fmt.Errorf("debian: cache: %w", err)
+	}
+	if out, err := run(ctx, "", "dpkg-deb", "-x", filepath.Join(tmpEntry, name+".deb"), filepath.Join(tmpEntry, "root")); err != nil {
+		return nil, fmt.Errorf("debian: dpkg-deb -x %s: %w\n%s", filepath.Base(debs[0]), err, out)
+	}
+	if err := os.Rename(tmpEntry, entry); err != nil {
+		// Another fetch finished first: use its copy.
+		if p, ok := c.Cached(name, version); ok {
+			return p, nil
+		}
+		return nil, fmt.Errorf("debian: cache: %w", err)
+	}
+	return p, nil
+}
+
+// entry returns where name at version lives in the cache.
+func (c *Cache) entry(name, version string) *Package {
+	dir := filepath.Join(c.Dir, EntryName(name, version))
+	return &Package{Name: name, Version: version, Deb: filepath.Join(dir, name+".deb"), Root: filepath.Join(dir, "root")}
+}
+
+// Cached returns name at version if the cache holds it unpacked.
+func (c *Cache) Cached(name, version string) (*Package, bool) {
+	p := c.entry(name, version)
+	if fi, err := os.Stat(p.Root); err != nil || !fi.IsDir() {
+		return nil, false
+	}
+	if fi, err := os.Stat(p.Deb); err != nil || !fi.Mode().IsRegular() {
+		return nil, false
+	}
+	return p, true
+}
+
+// run runs a command and returns its combined output.
+func run(ctx context.Context, dir, name string, args ...string) ([]byte, error) {
+	if _, err := exec.LookPath(name); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	// apt's messages in English, whatever the user's locale: errors quote them.
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	return cmd.CombinedOutput()
+}
+
+// aptCache runs apt-cache and turns "no such package" into an error that
+// says what to do.
+func aptCache(ctx context.Context, args ...string) (string, error) {
+	out, err := run(ctx, "", "apt-cache", args...)
+	if err != nil {
+		return "", fmt.Errorf("debian: apt-cache %s: %w: %w\n%s", strings.Join(args, " "), ErrUnavailable, err, out)
+	}
+	return string(out), nil
+}
+
+// CandidateVersion returns the version of name apt would install now.
+func CandidateVersion(ctx context.Context, name string) (string, error) {
+	out, err := aptCache(ctx, "show", "--no-all-versions", "--", name)
+	if err != nil {
+		return "", err
+	}
+	v, err := ParseShowVersion(out)
+	if err != nil {
+		return "", fmt.Errorf("debian: apt-cache show %s: %w (has apt-get update run?): %w", name, err, ErrUnavailable)
+	}
+	return v, nil
+}
+
+// ParseShowVersion returns the Version field of the first record that
+// `apt-cache show --no-all-versions` printed.
+func ParseShowVersion(out string) (string, error) {
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "Version: "); ok {
+			if v = strings.TrimSpace(v); v != "" {
+				return v, nil
+			}
+		}
+	}
+	return "", errors.New("no Version field")
+}
+
+// kernelImage matches the package a Debian kernel metapackage depends on:
+// linux-image-<abi>-<flavour>, e.g. linux-image-6.1.0-57-cloud-amd64.
+var kernelImage = regexp.MustCompile(`^linux-image-[0-9][0-9a-z.+~-]*-([a-z0-9]+-amd64)$`)
+
+// ResolveKernel returns the versioned kernel package that the
+// metapackage meta (such as KernelMeta) currently depends on.
+func ResolveKernel(ctx context.Context, meta string) (string, error) {
+	out, err := aptCache(ctx, "depends", "--", meta)
+	if err != nil {
+		return "", err
+	}
+	pkg, err := ParseKernelDepends(out, meta)
+	if err != nil {
+		return "", fmt.Errorf("debian: apt-cache depends %s: %w", meta, err)
+	}
+	return pkg, nil
+}
+
+// ParseKernelDepends picks, from `apt-cache depends META` output, the one
+// versioned kernel image of META's flavour that META depends on:
+//
+//	linux-image-cloud-amd64
+//	  Depends: linux-image-6.1.0-57-cloud-amd64
+//
+// Alternatives ("|Depends:"), virtual packages ("<...>") and other
+// relations are ignored; more than one candidate is an error, not a guess.
+func ParseKernelDepends(out, meta string) (string, error) {
+	flavour := strings.TrimPrefix(meta, "linux-image-")
+	var found []string
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		rel, pkg, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":")
+		if !ok || rel != "Depends" {
+			continue
+		}
+		pkg = strings.TrimSpace(pkg)
+		if m := kernelImage.FindStringSubmatch(pkg); m != nil && m[1] == flavour && pkg != meta {
+			found = append(found, pkg)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("no linux-image-*-%s dependency in %q", flavour, strings.TrimSpace(out))
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("several kernel images: %s", strings.Join(found, ", "))
+}
+
+// Linux is what a boot test needs from Debian.
+type Linux struct {
+	KernelPackage  *Package
+	BusyboxPackage *Package
+	Kernel         string // the bzImage, <root>/boot/vmlinuz-<release>
+	Release        string // the kernel release, e.g. 6.1.0-57-cloud-amd64 (uname -r)
+	Busybox        string // the static busybox binary
+}
+
+// FetchLinux fetches the current cloud kernel and busybox-static into c.
+func (c *Cache) FetchLinux(ctx context.Context) (*Linux, error) {
+	kpkg, err := ResolveKernel(ctx, KernelMeta)
+	if err != nil {
+		return nil, err
+	}
+	l := &Linux{}
+	if l.KernelPackage, err = c.Fetch(ctx, kpkg); err != nil {
+		return nil, err
+	}
+	if l.BusyboxPackage, err = c.Fetch(ctx, Busybox); err != nil {
+		return nil, err
+	}
+	if l.Kernel, l.Release, err = FindKernel(l.KernelPackage.Root); err != nil {
+		return nil, fmt.Errorf("debian: %s: %w", kpkg, err)
+	}
+	l.Busybox = filepath.Join(l.BusyboxPackage.Root, "bin", "busybox")
+	if err := checkELF(l.Busybox); err != nil {
+		return nil, fmt.Errorf("debian: %s: %w", Busybox, err)
+	}
+	return l, nil
+}
+
+// FindKernel returns the one boot/vmlinuz-* under root and its release.
+func FindKernel(root string) (path, release string, err error) {
+	ks, err := filepath.Glob(filepath.Join(root, "boot", "vmlinuz-*"))
+	if err != nil {
+		return "", "", err
+	}
+	if len(ks) != 1 {
+		return "", "", fmt.Errorf("%d boot/vmlinuz-* files in %s, want 1", len(ks), root)
+	}
+	return ks[0], strings.TrimPrefix(filepath.Base(ks[0]), "vmlinuz-"), nil
+}
+
+func checkELF(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var magic [4]byte
+	if _, err := f.Read(magic[:]); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if !bytes.Equal(magic[:], []byte("\x7fELF")) {
+		return fmt.Errorf("%s is not an ELF file", path)
+	}
+	return nil
+}
