@@ -19,6 +19,7 @@ var testLayout = layout{base: 0x3e000000, low: true,
 // generator's encodings mean what its names say to a second decoder.
 func TestEncoderDecodes(t *testing.T) {
 	g := newGen(*flagSeed, testLayout)
+	g.fams = append(append([]family(nil), families...), pendingFamilies...)
 	n := *flagCases
 	bad := 0
 	for i := 0; i < n && bad < 20; i++ {

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -63,13 +65,39 @@ func (a *asmBuf) leaRSP(target int) {
 	a.disp(target)
 }
 
+// fx emits FXSAVE (ext 0) or FXRSTOR (ext 1) [RIP+target]: 0F AE /0 or
+// /1 with mod 00 r/m 101, 7 bytes. Without REX.W: the image has the
+// 32-bit FPU pointer format (SDM Vol. 2A FXSAVE), which no comparison
+// reads.
+func (a *asmBuf) fx(ext byte, target int) {
+	a.b = append(a.b, 0x0f, 0xae, ext<<3|5)
+	a.disp(target)
+}
+
+// nop7 is the 7-byte NOP 0F 1F 80 00000000 (SDM Vol. 2B NOP, Table 4-12).
+var nop7 = []byte{0x0f, 0x1f, 0x80, 0, 0, 0, 0}
+
 // trampoline returns the code page contents up to the register blocks:
 // save the Go registers, load RFLAGS and the sixteen GPRs, the
 // instruction, store the sixteen GPRs and RFLAGS, CLD, restore, RET.
-func trampoline(code []byte, entry int) []byte {
+// With fp, it also saves the caller's FP state (FXSAVE), loads the case's
+// (FXRSTOR) before the GPRs, stores the state after the instruction
+// (FXSAVE) and restores the caller's before returning (the Go ABI
+// expects its MXCSR and x87 control word, and X15 is reloaded by the
+// ABI wrapper anyway). Without fp, two 7-byte NOPs take the place of the
+// first two so the instruction is at the same offset (insnOff) in every
+// case; the emulator's FXSAVE and FXRSTOR thus only run in FP cases.
+func trampoline(code []byte, entry int, fp bool) []byte {
 	a := &asmBuf{start: entry}
 	for i, r := range savedRegs {
 		a.ripMov(true, r, offSave+8*i)
+	}
+	if fp {
+		a.fx(0, offFPSave)
+		a.fx(1, offFPIn)
+	} else {
+		a.b = append(a.b, nop7...)
+		a.b = append(a.b, nop7...)
 	}
 	a.leaRSP(offInFlags)
 	a.b = append(a.b, 0x9d) // POPFQ
@@ -83,8 +111,14 @@ func trampoline(code []byte, entry int) []byte {
 	for r := 0; r < 16; r++ {
 		a.ripMov(true, r, offOut+8*r)
 	}
+	if fp {
+		a.fx(0, offFPOut)
+	}
 	a.leaRSP(offOutFlags + 8)
 	a.b = append(a.b, 0x9c, 0xfc) // PUSHFQ; CLD (the Go ABI wants DF=0)
+	if fp {
+		a.fx(1, offFPSave)
+	}
 	for i, r := range savedRegs {
 		a.ripMov(false, r, offSave+8*i)
 	}
@@ -93,18 +127,22 @@ func trampoline(code []byte, entry int) []byte {
 }
 
 // insnOff is the code-page offset of the instruction under test.
-// (seven 7-byte saves, LEA and POPFQ, sixteen 7-byte loads).
-var insnOff = len(savedRegs)*7 + 7 + 1 + 16*7
+// (seven 7-byte saves, FXSAVE and FXRSTOR or two 7-byte NOPs, LEA and
+// POPFQ, sixteen 7-byte loads).
+var insnOff = len(savedRegs)*7 + 2*7 + 7 + 1 + 16*7
 
 // codePage builds the code pages for a case: the trampoline and the
 // input blocks (the output blocks are zero).
 func codePage(c *testCase) []byte {
 	p := make([]byte, codeSize)
-	t := trampoline(c.code, c.entry)
-	if c.entry+len(t) > offIn {
+	t := trampoline(c.code, c.entry, c.fp != nil)
+	if c.entry+len(t) > offFPIn {
 		panic("trampoline overlaps its data")
 	}
 	copy(p[c.entry:], t)
+	if c.fp != nil {
+		copy(p[offFPIn:], c.fp.in.image())
+	}
 	for r, v := range c.regs {
 		binary.LittleEndian.PutUint64(p[offIn+8*r:], v)
 	}
@@ -119,6 +157,7 @@ type result struct {
 	regs  [16]uint64
 	flags uint64
 	data  []byte
+	fp    fpState // FP cases only
 }
 
 // emulator runs cases on package cpu: 64-bit mode at CPL 3, with 4-level
@@ -132,6 +171,35 @@ type emulator struct {
 	base uint64
 	// events is EventCount before the last run.
 	events uint64
+	// fxOK: the emulator executes FXSAVE and FXRSTOR, so FP cases can
+	// run the whole trampoline too (see probeFX).
+	fxOK bool
+}
+
+// probeFX says whether the emulator implements FXSAVE and FXRSTOR: it
+// runs FXSAVE [RIP+x]; FXRSTOR [RIP+x] in the data region. Until they
+// are, FP cases whose turn it is to run the trampoline are stepped
+// instead (TestHostDiff logs it); the trampoline of an FP case needs
+// both.
+func (e *emulator) probeFX() bool {
+	code := make([]byte, codeSize)
+	a := &asmBuf{start: 0x200}
+	a.fx(0, offFPSave)
+	a.fx(1, offFPSave)
+	copy(code[0x200:], a.b)
+	if err := e.writeRegion(code, make([]byte, dataSize)); err != nil {
+		return false
+	}
+	s := e.init
+	s.RIP = e.base + 0x200
+	e.events = e.c.EventCount()
+	e.c.SetState(&s)
+	for i := 0; i < 2; i++ {
+		if ex := e.c.Step(); ex.Kind != cpu.ExitStep || e.c.EventCount() != e.events {
+			return false
+		}
+	}
+	return e.c.RIP() == e.base+0x200+uint64(len(a.b))
 }
 
 const (
@@ -224,13 +292,18 @@ func newEmulator(lay layout) (*emulator, error) {
 	s.Seg[cpu.FS].Base, s.Seg[cpu.GS].Base = lay.fsBase, lay.gsBase
 	s.LDTR = cpu.Seg{Attr: 0x82, Limit: 0xffff}
 	s.TR = cpu.Seg{Attr: 0x8b, Limit: 0x67}
-	s.CR0 = 1<<31 | 1<<16 | 1<<5 | 1<<4 | 1 // PG WP NE ET PE
+	// CR0 and CR4 as Linux sets them for user code: MP and NE (WAIT
+	// checks TS, x87 errors are #MF), EM and TS clear, OSFXSR and
+	// OSXMMEXCPT set (SSE enabled, unmasked SIMD exceptions raise #XM:
+	// SDM Vol. 3A 2.5, 13.1.3).
+	s.CR0 = 1<<31 | 1<<16 | 1<<5 | 1<<4 | 1<<1 | 1 // PG WP NE ET MP PE
 	s.CR3 = pml4Phys
-	s.CR4 = 1 << 5                // PAE
+	s.CR4 = 1<<5 | 1<<9 | 1<<10   // PAE OSFXSR OSXMMEXCPT
 	s.EFER = 1<<8 | 1<<10 | 1<<11 // LME LMA NXE
-	s.FCTRL, s.MXCSR = 0x37f, 0x1f80
+	s.FCTRL, s.FTAG, s.MXCSR = 0x37f, 0xffff, 0x1f80
 	e := &emulator{ram: ram, init: s, base: base}
 	e.c = cpu.New(ram, nopBus{}, nopBus{})
+	e.fxOK = e.probeFX()
 	return e, nil
 }
 
@@ -261,6 +334,9 @@ func (e *emulator) run(c *testCase, page []byte) (result, error) {
 	}
 	s.GPR = c.regs
 	s.RFLAGS = c.flags | 0x202 // IF=1 as in user mode; bit 1 reads as 1
+	if c.fp != nil {
+		c.fp.in.toCPU(&s)
+	}
 	rip := e.base + uint64(c.entry+insnOff)
 	s.RIP = rip
 	events := e.c.EventCount()
@@ -278,7 +354,11 @@ func (e *emulator) run(c *testCase, page []byte) (result, error) {
 		}
 		return fmt.Errorf("%s", msg)
 	}
-	switch c.n % 4 {
+	mode := c.n % 4
+	if mode == 3 && c.fp != nil && !e.fxOK {
+		mode = 0
+	}
+	switch mode {
 	case 3:
 		return e.runTrampoline(c, s)
 	case 1:
@@ -310,6 +390,9 @@ func (e *emulator) run(c *testCase, page []byte) (result, error) {
 	}
 	out := result{regs: after.GPR, flags: after.RFLAGS}
 	_, out.data = e.readRegion()
+	if c.fp != nil {
+		out.fp = fromCPU(&after)
+	}
 	return out, nil
 }
 
@@ -322,7 +405,7 @@ func (e *emulator) run(c *testCase, page []byte) (result, error) {
 // and both runs must agree.
 func (e *emulator) runTrampoline(c *testCase, s cpu.State) (result, error) {
 	entry := e.base + uint64(c.entry)
-	ret := entry + uint64(len(trampoline(c.code, c.entry))) - 1
+	ret := entry + uint64(len(trampoline(c.code, c.entry, c.fp != nil))) - 1
 	s.RIP = entry
 	e.c.SetState(&s)
 	var runs [2]result
@@ -352,8 +435,11 @@ func (e *emulator) runTrampoline(c *testCase, s cpu.State) (result, error) {
 			runs[i].regs[r] = binary.LittleEndian.Uint64(code[offOut+8*r:])
 		}
 		runs[i].flags = binary.LittleEndian.Uint64(code[offOutFlags:])
+		if c.fp != nil {
+			runs[i].fp = parseFX(code[offFPOut : offFPOut+fxSize])
+		}
 	}
-	if runs[0].regs != runs[1].regs || runs[0].flags != runs[1].flags || !bytes.Equal(runs[0].data, runs[1].data) {
+	if runs[0].regs != runs[1].regs || runs[0].flags != runs[1].flags || !bytes.Equal(runs[0].data, runs[1].data) || runs[0].fp != runs[1].fp {
 		return result{}, fmt.Errorf("trampoline: the second run differs from the first (regs %x vs %x, flags %#x vs %#x)",
 			runs[0].regs, runs[1].regs, runs[0].flags, runs[1].flags)
 	}
@@ -395,7 +481,7 @@ func diff(c *testCase, nat, emu result) []string {
 		d = append(d, "flags["+flagString(x)+"]")
 	}
 	for i := range nat.data {
-		if i >= c.undefMemOff && i < c.undefMemOff+c.undefMemLen {
+		if c.memUndefined(i) {
 			continue
 		}
 		if nat.data[i] != emu.data[i] {
@@ -403,7 +489,24 @@ func diff(c *testCase, nat, emu result) []string {
 			break
 		}
 	}
+	if c.fp != nil {
+		d = append(d, fpDiff(c.fp, &nat.fp, &emu.fp)...)
+	}
 	return d
+}
+
+// memUndefined says whether data-region offset i is undefined after the
+// case.
+func (c *testCase) memUndefined(i int) bool {
+	if i >= c.undefMemOff && i < c.undefMemOff+c.undefMemLen {
+		return true
+	}
+	for _, r := range c.undefMem {
+		if i >= r[0] && i < r[0]+r[1] {
+			return true
+		}
+	}
+	return false
 }
 
 func disasm(code []byte, pc uint64) string {
@@ -427,8 +530,14 @@ func describe(c *testCase, nat *result, emu *result, emuErr error, base uint64) 
 		fmt.Fprintf(&b, " %3s=%016x", regNames64[r], c.regs[r])
 	}
 	b.WriteString("\n")
-	if c.undefFlags != 0 || c.undefRegs != 0 || c.undefMemLen != 0 {
-		fmt.Fprintf(&b, "  undefined (not compared): flags %s regs %#04x memory %d bytes\n", flagString(c.undefFlags), c.undefRegs, c.undefMemLen)
+	if c.undefFlags != 0 || c.undefRegs != 0 || c.undefMemLen != 0 || len(c.undefMem) != 0 {
+		fmt.Fprintf(&b, "  undefined (not compared): flags %s regs %#04x memory %d bytes %v\n", flagString(c.undefFlags), c.undefRegs, c.undefMemLen, c.undefMem)
+	}
+	if c.fp != nil {
+		b.WriteString(fpInput(c.fp))
+		if c.fp.memLen > 0 {
+			fmt.Fprintf(&b, "    memory operand at %#x: % x\n", base+dataOff+uint64(c.fp.memOff), c.data[c.fp.memOff:c.fp.memOff+c.fp.memLen])
+		}
 	}
 	if nat != nil {
 		// Only the registers that differ are listed; the rest are equal.
@@ -454,13 +563,16 @@ func describe(c *testCase, nat *result, emu *result, emuErr error, base uint64) 
 		b.WriteString("\n")
 		if !bytes.Equal(nat.data, emu.data) {
 			for i := range nat.data {
-				if nat.data[i] != emu.data[i] {
+				if nat.data[i] != emu.data[i] && !c.memUndefined(i) {
 					lo := i &^ 7
 					fmt.Fprintf(&b, "  memory at %#x: native % x, emulator % x\n", base+dataOff+uint64(lo),
 						nat.data[lo:lo+8], emu.data[lo:lo+8])
 					break
 				}
 			}
+		}
+		if c.fp != nil {
+			b.WriteString(fpOutcome(c.fp, &nat.fp, &emu.fp))
 		}
 	}
 	return b.String()
@@ -469,13 +581,39 @@ func describe(c *testCase, nat *result, emu *result, emuErr error, base uint64) 
 // tally groups mismatches by case name and what differed, keeping the
 // first example of each.
 type tally struct {
-	count map[string]int
-	first map[string]string
-	order []string
-	total int
+	count  map[string]int
+	first  map[string]string
+	family map[string]string
+	order  []string
+	total  int
+	// ud: instruction forms the emulator answers with #UD, by family
+	// and name: count and an encoding.
+	ud map[string]map[string]*udForm
 }
 
-func newTally() *tally { return &tally{count: map[string]int{}, first: map[string]string{}} }
+type udForm struct {
+	n    int
+	code string
+}
+
+func newTally() *tally {
+	return &tally{count: map[string]int{}, first: map[string]string{}, family: map[string]string{},
+		ud: map[string]map[string]*udForm{}}
+}
+
+// addUD records an instruction the emulator does not implement.
+func (t *tally) addUD(c *testCase, code string) {
+	m := t.ud[c.family]
+	if m == nil {
+		m = map[string]*udForm{}
+		t.ud[c.family] = m
+	}
+	if m[c.name] == nil {
+		m[c.name] = &udForm{code: code}
+	}
+	m[c.name].n++
+	t.total++
+}
 
 // groupKey names a kind of mismatch: the case name and what differed,
 // with the registers generalised (the same bug hits whichever register
@@ -495,10 +633,11 @@ func groupKey(name string, d []string) string {
 	return name + " -> " + strings.Join(parts, " ")
 }
 
-func (t *tally) add(key, example string) {
+func (t *tally) add(family, key, example string) {
 	if t.count[key] == 0 {
 		t.order = append(t.order, key)
 		t.first[key] = example
+		t.family[key] = family
 	}
 	t.count[key]++
 	t.total++
@@ -510,4 +649,95 @@ func (t *tally) report(tb testing.TB) {
 	for _, k := range keys {
 		tb.Errorf("%d mismatches like this one (%s):\n%s", t.count[k], k, t.first[k])
 	}
+	fams := make([]string, 0, len(t.ud))
+	for f := range t.ud {
+		fams = append(fams, f)
+	}
+	sort.Strings(fams)
+	for _, f := range fams {
+		var forms []string
+		n := 0
+		for name, u := range t.ud[f] {
+			forms = append(forms, fmt.Sprintf("%s (%s)", strings.TrimPrefix(name, f+" "), u.code))
+			n += u.n
+		}
+		sort.Strings(forms)
+		more := ""
+		if len(forms) > 4 {
+			forms, more = forms[:4], ", ... (-mismatches FILE lists them all)"
+		}
+		tb.Errorf("family %s: the emulator raises #UD (not implemented) in %d cases, %d forms: %s%s", f, n, len(t.ud[f]), strings.Join(forms, "; "), more)
+	}
+}
+
+// write writes the mismatches to a file for the people fixing them:
+// the instructions the emulator does not implement, then per family
+// (most mismatches first) each kind of mismatch with its count and first
+// example, most frequent first.
+func (t *tally) write(path, header string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# hostdiff mismatches: %s\n# host: %s\n# %d mismatching cases (written by TestHostDiff -mismatches)\n\n",
+		header, hostCPU(), t.total)
+	fams := make([]string, 0, len(t.ud))
+	for f := range t.ud {
+		fams = append(fams, f)
+	}
+	sort.Strings(fams)
+	if len(fams) > 0 {
+		b.WriteString("== Not implemented in the emulator (#UD where the host executes the instruction)\n")
+		for _, f := range fams {
+			var forms []string
+			for name, u := range t.ud[f] {
+				forms = append(forms, fmt.Sprintf("%s [%s] x%d", strings.TrimPrefix(name, f+" "), u.code, u.n))
+			}
+			sort.Strings(forms)
+			fmt.Fprintf(&b, "%s: %s\n", f, strings.Join(forms, "; "))
+		}
+		b.WriteString("\n")
+	}
+	perFam := map[string]int{}
+	for k, n := range t.count {
+		perFam[t.family[k]] += n
+	}
+	fams = fams[:0]
+	for f := range perFam {
+		fams = append(fams, f)
+	}
+	sort.Slice(fams, func(i, j int) bool {
+		if perFam[fams[i]] != perFam[fams[j]] {
+			return perFam[fams[i]] > perFam[fams[j]]
+		}
+		return fams[i] < fams[j]
+	})
+	for _, f := range fams {
+		var keys []string
+		for _, k := range t.order {
+			if t.family[k] == f {
+				keys = append(keys, k)
+			}
+		}
+		sort.SliceStable(keys, func(i, j int) bool { return t.count[keys[i]] > t.count[keys[j]] })
+		fmt.Fprintf(&b, "== family %s: %d mismatches in %d kinds\n", f, perFam[f], len(keys))
+		for _, k := range keys {
+			fmt.Fprintf(&b, "\n-- %d x %s\n%s", t.count[k], k, t.first[k])
+		}
+		b.WriteString("\n")
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// hostCPU is the host's processor model, for the mismatch file.
+func hostCPU() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOOS + "/" + runtime.GOARCH
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "model name") {
+			if i := strings.Index(l, ":"); i >= 0 {
+				return strings.TrimSpace(l[i+1:])
+			}
+		}
+	}
+	return runtime.GOOS + "/" + runtime.GOARCH
 }

@@ -11,11 +11,18 @@ import (
 	"flag"
 	"fmt"
 	"math/rand"
+	"strings"
 )
 
 var (
 	flagCases = flag.Int("cases", 5000, "number of generated instructions TestHostDiff runs")
 	flagSeed  = flag.Int64("seed", 1, "seed of the instruction generator")
+	// -pending adds the families whose emulation is not complete yet
+	// (pendingFamilies); -families restricts the run to some families;
+	// -mismatches writes every kind of mismatch, per family, to a file.
+	flagPending    = flag.Bool("pending", false, "also run the pendingFamilies (FP families whose emulation is incomplete)")
+	flagFamilies   = flag.String("families", "", "comma-separated families (or prefixes ending in *) to run; default all of the selected list")
+	flagMismatches = flag.String("mismatches", "", "write every kind of mismatch, grouped per family, to this file")
 	// A generator bug that makes an instruction fault on the host kills
 	// the test process (the fault happens outside Go code); -trace shows
 	// which case it was.
@@ -89,12 +96,17 @@ type testCase struct {
 	undefRegs   uint16
 	undefMemOff int // data-region offset and length of undefined memory
 	undefMemLen int
+	undefMem    [][2]int // further undefined memory: data-region offset, length
+	// fp: the FP state and its masks (FP families only; nil for the
+	// integer families, whose trampoline neither loads nor stores it).
+	fp *fpCase
 }
 
 type gen struct {
-	r   *rand.Rand
-	lay layout
-	c   *testCase
+	r    *rand.Rand
+	fams []family // the families next draws from
+	lay  layout
+	c    *testCase
 	// legacy: the instruction uses AH..BH, so no REX prefix: every
 	// register is chosen from 0..7.
 	legacy bool
@@ -106,7 +118,7 @@ type gen struct {
 func (g *gen) insn() uint64 { return g.lay.base + uint64(g.c.entry+insnOff) }
 
 func newGen(seed int64, lay layout) *gen {
-	return &gen{r: rand.New(rand.NewSource(seed)), lay: lay}
+	return &gen{r: rand.New(rand.NewSource(seed)), lay: lay, fams: families}
 }
 
 // family is a generator of one instruction family.
@@ -149,6 +161,56 @@ var families = []family{
 	{"smc", (*gen).smc},
 }
 
+// selectFamilies returns the families a run draws from: families, plus
+// pendingFamilies with pending, restricted to the names (or prefixes
+// ending in *) in the comma-separated only.
+func selectFamilies(pending bool, only string) ([]family, error) {
+	all := append([]family(nil), families...)
+	if pending {
+		all = append(all, pendingFamilies...)
+	}
+	if only == "" {
+		return all, nil
+	}
+	var out []family
+	for _, want := range strings.Split(only, ",") {
+		n := len(out)
+		for _, f := range append(append([]family(nil), families...), pendingFamilies...) {
+			if f.name == want || strings.HasSuffix(want, "*") && strings.HasPrefix(f.name, strings.TrimSuffix(want, "*")) {
+				out = append(out, f)
+			}
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("-families: no family %q", want)
+		}
+	}
+	return out, nil
+}
+
+func familyNames(fs []family) string {
+	var s []string
+	for _, f := range fs {
+		s = append(s, f.name)
+	}
+	return strings.Join(s, ",")
+}
+
+// pendingFamilies are the FP families (families_sse_test.go,
+// families_x87_test.go) whose emulation is not complete yet: TestHostDiff
+// runs them only with -pending (or when named by -families), so the
+// default run stays green while they are written. A family moves to
+// families once it passes with 0 mismatches for 100,000 cases and
+// several seeds; TestPendingFamiliesListed names each one still here and
+// why.
+var pendingFamilies = []family{
+	{"sse-arith", (*gen).sseArith},
+	{"sse-compare", (*gen).sseCompare},
+	{"sse-move", (*gen).sseMove},
+	{"sse-convert", (*gen).sseConvert},
+	{"sse-gpr", (*gen).sseGPR},
+	{"sse-int", (*gen).sseInt},
+}
+
 // next returns case number n.
 func (g *gen) next(n int) *testCase {
 	for {
@@ -166,7 +228,7 @@ func (g *gen) next(n int) *testCase {
 		c.regs[rSP] = g.lay.base + stackOff
 		c.flags = g.r.Uint64() & (fStatus | fDF)
 		g.fill(c.data)
-		f := families[g.r.Intn(len(families))]
+		f := g.fams[g.r.Intn(len(g.fams))]
 		in, name, ok := f.fn(g)
 		if !ok {
 			continue // e.g. a division that would fault natively
