@@ -100,3 +100,78 @@ const (
 	MSRKernelGSBase = 0xc0000102
 	MSRTSCAux       = 0xc0000103
 )
+
+// MXCSR, the SSE control and status register (SDM Vol. 1 10.2.3, Figure
+// 10-3): six sticky exception flags, DAZ, six exception masks, the
+// rounding control and flush-to-zero.
+const (
+	MXCSRIE  = 1 << 0 // invalid operation
+	MXCSRDE  = 1 << 1 // denormal operand
+	MXCSRZE  = 1 << 2 // divide by zero
+	MXCSROE  = 1 << 3 // overflow
+	MXCSRUE  = 1 << 4 // underflow
+	MXCSRPE  = 1 << 5 // precision (inexact result)
+	MXCSRDAZ = 1 << 6 // denormals are zeros
+	MXCSRIM  = 1 << 7 // the masks: flag bit << 7
+	MXCSRDM  = 1 << 8
+	MXCSRZM  = 1 << 9
+	MXCSROM  = 1 << 10
+	MXCSRUM  = 1 << 11
+	MXCSRPM  = 1 << 12
+	MXCSRRC  = 3 << 13 // rounding control: 0 nearest, 1 down, 2 up, 3 toward zero
+	MXCSRFZ  = 1 << 15 // flush to zero
+
+	MXCSRFlags   = 0x3f   // the six exception flags
+	MXCSRDefault = 0x1f80 // after reset and FNINIT-like initialisation: all masked, nearest
+	// MXCSRMask is the MXCSR_MASK FXSAVE stores: the bits LDMXCSR and
+	// FXRSTOR accept (SDM Vol. 1 11.6.6). QEMU stores 0x0000ffff (DAZ
+	// supported, bits 16-31 reserved), and so do we.
+	MXCSRMask = 0xffff
+)
+
+// x87 FPU status word bits (SDM Vol. 1 8.1.3, Figure 8-4).
+const (
+	FSWIE       = 1 << 0 // invalid operation
+	FSWDE       = 1 << 1 // denormal operand
+	FSWZE       = 1 << 2 // zero divide
+	FSWOE       = 1 << 3 // overflow
+	FSWUE       = 1 << 4 // underflow
+	FSWPE       = 1 << 5 // precision (inexact result)
+	FSWSF       = 1 << 6 // stack fault (with IE; C1 tells overflow from underflow)
+	FSWES       = 1 << 7 // exception summary: an unmasked exception is pending
+	FSWC0       = 1 << 8
+	FSWC1       = 1 << 9
+	FSWC2       = 1 << 10
+	FSWTop      = 7 << 11 // TOP: the physical register that is ST(0)
+	FSWTopShift = 11
+	FSWC3       = 1 << 14
+	FSWB        = 1 << 15 // busy (mirrors ES)
+
+	FSWExceptions = 0x3f // IE..PE
+	FSWCond       = FSWC0 | FSWC1 | FSWC2 | FSWC3
+)
+
+// x87 FPU control word (SDM Vol. 1 8.1.5, Figure 8-6).
+const (
+	FCWIM      = 1 << 0 // exception masks: the FSW flag bit, same position
+	FCWDM      = 1 << 1
+	FCWZM      = 1 << 2
+	FCWOM      = 1 << 3
+	FCWUM      = 1 << 4
+	FCWPM      = 1 << 5
+	FCWPC      = 3 << 8 // precision control: 0 single (24 bits), 2 double (53), 3 extended (64)
+	FCWPCShift = 8
+	FCWRC      = 3 << 10 // rounding control: 0 nearest, 1 down, 2 up, 3 toward zero
+	FCWRCShift = 10
+	FCWX       = 1 << 12 // infinity control (no effect since the 287)
+
+	FCWDefault = 0x37f // after FNINIT: all masked, 64-bit precision, nearest
+)
+
+// x87 tag word values, two bits per physical register (SDM Vol. 1 8.1.7).
+const (
+	FTagValid   = 0
+	FTagZero    = 1
+	FTagSpecial = 2 // NaN, infinity, denormal or unsupported format
+	FTagEmpty   = 3
+)
