@@ -392,3 +392,111 @@ func (g *gen) sseMove() (*insn, string, bool)    { return g.sseFamily(sseMove) }
 func (g *gen) sseConvert() (*insn, string, bool) { return g.sseFamily(sseConvert) }
 func (g *gen) sseGPR() (*insn, string, bool)     { return g.sseFamily(sseGPR) }
 func (g *gen) sseInt() (*insn, string, bool)     { return g.sseFamily(sseInt) }
+
+// sseState: the MXCSR and FXSAVE-area instructions, EMMS, the masked
+// stores and the hints and fences of SSE/SSE2 (0F AE, 0F 77, 0F F7,
+// 0F 18, F3 90).
+func (g *gen) sseState() (*insn, string, bool) {
+	fp := g.fpc()
+	in := newInsn()
+	in.op = []byte{0x0f, 0xae}
+	in.modrm, in.regExt = true, true
+	switch n := g.r.Intn(12); n {
+	case 0, 1:
+		// LDMXCSR: "#GP ... If an attempt is made to set any reserved
+		// bits in the MXCSR"; every exception masked (one unmasked with
+		// its flag set would make the next SSE instruction fault).
+		in.reg = 2
+		in.rm = g.fpMem(4, false, "", 0)
+		v := mxMasks | uint32(g.r.Intn(64)) | uint32(g.r.Intn(4))<<13 | uint32(g.r.Intn(2))*mxDAZ | uint32(g.r.Intn(2))*mxFZ
+		binary.LittleEndian.PutUint32(g.c.data[fp.memOff:], v)
+		return in, "ldmxcsr", true
+	case 2:
+		in.reg = 3
+		in.rm = g.fpMem(4, false, "", 0)
+		return in, "stmxcsr", true
+	case 3, 4:
+		// FXSAVE m512 (aligned: "#GP(0) If a memory operand is not
+		// aligned on a 16-byte boundary"), sometimes FXSAVE64 (REX.W).
+		// Not compared in the image (SDM Vol. 1 Table 10-2 and
+		// 10.5.1): the reserved byte 5, FOP/FIP/FCS/FDP/FDS (bytes
+		// 6-23: AMD stores them only while an exception is pending,
+		// AMD APM Vol. 5 FXSAVE), MXCSR_MASK (bytes 28-31: its value
+		// is the processor's, SDM Vol. 1 11.6.6), the reserved bytes
+		// 10-15 of every ST slot and 416-463. Bytes 464-511 are "available
+		// to software use" and the processor does not write them: compared.
+		in.reg = 0
+		in.w = g.chance(2)
+		in.rm = g.fpMem(512, true, "", 0)
+		off := fp.memOff
+		g.c.undefMem = append(g.c.undefMem, [2]int{off + 5, 19}, [2]int{off + 28, 4}, [2]int{off + 416, 48})
+		for i := 0; i < 8; i++ {
+			g.c.undefMem = append(g.c.undefMem, [2]int{off + 32 + 16*i + 10, 6})
+		}
+		return in, "fxsave" + map[bool]string{true: "64", false: ""}[in.w], true
+	case 5, 6:
+		// FXRSTOR m512 of another random state (reserved MXCSR bits
+		// clear, every exception masked).
+		in.reg = 1
+		in.w = g.chance(2)
+		in.rm = g.fpMem(512, true, "", 0)
+		s := g.fpState()
+		im := s.image()
+		binary.LittleEndian.PutUint16(im[fxFOP:], uint16(g.r.Intn(0x800)))
+		binary.LittleEndian.PutUint64(im[fxFIP:], uint64(g.r.Uint32()))
+		binary.LittleEndian.PutUint64(im[fxFDP:], uint64(g.r.Uint32()))
+		copy(g.c.data[fp.memOff:], im)
+		return in, "fxrstor" + map[bool]string{true: "64", false: ""}[in.w], true
+	case 7:
+		in = newInsn()
+		in.op = []byte{0x0f, 0x77}
+		fp.mmx = true
+		return in, "emms", true
+	case 8:
+		// MASKMOVDQU xmm1, xmm2 / MASKMOVQ mm1, mm2: the bytes of the
+		// first operand whose mask byte (second operand) has its top bit
+		// set go to DS:[RDI].
+		in = newInsn()
+		in.op = []byte{0x0f, 0xf7}
+		in.modrm = true
+		size, name := 16, "maskmovdqu"
+		if g.chance(2) {
+			size, name = 8, "maskmovq"
+			fp.mmx = true
+			in.reg, in.rm = g.r.Intn(8), operand{reg: g.r.Intn(8)}
+			var v [8]byte
+			g.r.Read(v[:])
+			copy(fp.in.st[in.rm.reg][:8], v[:])
+		} else {
+			in.pfx = []byte{0x66}
+			in.reg, in.rm = g.r.Intn(16), operand{reg: g.r.Intn(16)}
+			g.r.Read(fp.in.xmm[in.rm.reg][:])
+			fp.xmmShow |= 1<<in.reg | 1<<in.rm.reg
+		}
+		ea := g.lay.base + uint64(memLo+g.r.Intn(memHi-memLo-64))
+		if g.chance(6) {
+			ea = g.lay.base + dataOff + pageSize - uint64(1+g.r.Intn(size))
+		}
+		g.c.regs[rDI] = ea
+		fp.memOff, fp.memLen = g.dataAt(ea), size
+		return in, name, true
+	case 9:
+		in = newInsn()
+		in.op = []byte{0x0f, 0xae, []byte{0xe8, 0xf0, 0xf8}[g.r.Intn(3)]}
+		return in, []string{"lfence", "mfence", "sfence"}[int(in.op[2]-0xe8)/8], true
+	case 10:
+		// CLFLUSH m8 and PREFETCHh m8: no architectural effect.
+		if g.chance(2) {
+			in.reg = 7
+			in.rm = g.fpMem(1, false, "", 0)
+			return in, "clflush", true
+		}
+		in.op = []byte{0x0f, 0x18}
+		in.reg = g.r.Intn(4)
+		in.rm = g.fpMem(1, false, "", 0)
+		return in, []string{"prefetchnta", "prefetcht0", "prefetcht1", "prefetcht2"}[in.reg], true
+	}
+	in = newInsn()
+	in.op = []byte{0xf3, 0x90}
+	return in, "pause", true
+}

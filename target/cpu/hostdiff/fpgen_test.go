@@ -44,7 +44,10 @@ func (g *gen) fpState() fpState {
 	depth := []int{0, 1, 2, 2, 3, 3, 4, 5, 8, 8, 7, 6}[g.r.Intn(12)]
 	for i := 0; i < 8; i++ {
 		p := (top + i) & 7
-		if g.chance(4) {
+		if i >= depth && g.chance(3) {
+			// An empty register may hold any bits (MMX instructions
+			// read them as integers); a valid one holds only canonical
+			// values (f80).
 			binary.LittleEndian.PutUint64(s.st[p][:], g.value())
 			binary.LittleEndian.PutUint16(s.st[p][8:], uint16(g.r.Intn(0x10000)))
 		} else {

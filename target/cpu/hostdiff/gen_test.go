@@ -209,6 +209,14 @@ var pendingFamilies = []family{
 	{"sse-convert", (*gen).sseConvert},
 	{"sse-gpr", (*gen).sseGPR},
 	{"sse-int", (*gen).sseInt},
+	{"sse-state", (*gen).sseState},
+	{"x87-load", (*gen).x87Loads},
+	{"x87-store", (*gen).x87Stores},
+	{"x87-arith", (*gen).x87Arith},
+	{"x87-compare", (*gen).x87Compares},
+	{"x87-misc", (*gen).x87Misc},
+	{"x87-state", (*gen).x87State},
+	{"x87-trans", (*gen).x87Trans},
 }
 
 // next returns case number n.
