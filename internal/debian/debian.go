@@ -84,9 +84,20 @@ func (c *Cache) Fetch(ctx context.Context, name string) (*Package, error) {
 	if !validName.MatchString(name) {
 		return nil, fmt.Errorf("debian: invalid package name %q", name)
 	}
-	version, err := CandidateVersion(ctx, name)
+	vs, err := CandidateVersions(ctx, name)
 	if err != nil {
 		return nil, err
+	}
+	return c.FetchVersion(ctx, name, vs[name])
+}
+
+// FetchVersion is Fetch of a version the caller already knows.
+func (c *Cache) FetchVersion(ctx context.Context, name, version string) (*Package, error) {
+	if !validName.MatchString(name) {
+		return nil, fmt.Errorf("debian: invalid package name %q", name)
+	}
+	if version == "" || strings.ContainsAny(version, "/ \n") {
+		return nil, fmt.Errorf("debian: invalid version %q of %s", version, name)
 	}
 	if p, ok := c.Cached(name, version); ok {
 		return p, nil
@@ -177,32 +188,42 @@ func aptCache(ctx context.Context, args ...string) (string, error) {
 	return string(out), nil
 }
 
-// CandidateVersion returns the version of name apt would install now.
-func CandidateVersion(ctx context.Context, name string) (string, error) {
-	out, err := aptCache(ctx, "show", "--no-all-versions", "--", name)
+// CandidateVersions returns the versions apt would install now of the
+// named packages (one apt-cache run: each costs a second of loading the
+// package lists).
+func CandidateVersions(ctx context.Context, names ...string) (map[string]string, error) {
+	out, err := aptCache(ctx, append([]string{"show", "--no-all-versions", "--"}, names...)...)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	v, err := ParseShowVersion(out)
-	if err != nil {
-		return "", fmt.Errorf("debian: apt-cache show %s: %w (has apt-get update run?): %w", name, err, ErrUnavailable)
+	vs := ParseShowVersions(out)
+	for _, n := range names {
+		if vs[n] == "" {
+			return nil, fmt.Errorf("debian: apt-cache show gave no version of %s (has apt-get update run?): %w", n, ErrUnavailable)
+		}
 	}
-	return v, nil
+	return vs, nil
 }
 
-// ParseShowVersion returns the Version field of the first record that
-// `apt-cache show --no-all-versions` printed.
-func ParseShowVersion(out string) (string, error) {
+// ParseShowVersions returns the Version field of each Package record that
+// `apt-cache show --no-all-versions` printed (the first, if a package
+// appears twice).
+func ParseShowVersions(out string) map[string]string {
+	vs := map[string]string{}
+	var pkg string
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "Version: "); ok {
-			if v = strings.TrimSpace(v); v != "" {
-				return v, nil
-			}
+		l := sc.Text()
+		if l == "" {
+			pkg = ""
+		} else if v, ok := strings.CutPrefix(l, "Package: "); ok {
+			pkg = strings.TrimSpace(v)
+		} else if v, ok := strings.CutPrefix(l, "Version: "); ok && pkg != "" && vs[pkg] == "" {
+			vs[pkg] = strings.TrimSpace(v)
 		}
 	}
-	return "", errors.New("no Version field")
+	return vs
 }
 
 // kernelImage matches the package a Debian kernel metapackage depends on:
@@ -270,11 +291,15 @@ func (c *Cache) FetchLinux(ctx context.Context) (*Linux, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Linux{}
-	if l.KernelPackage, err = c.Fetch(ctx, kpkg); err != nil {
+	vs, err := CandidateVersions(ctx, kpkg, Busybox)
+	if err != nil {
 		return nil, err
 	}
-	if l.BusyboxPackage, err = c.Fetch(ctx, Busybox); err != nil {
+	l := &Linux{}
+	if l.KernelPackage, err = c.FetchVersion(ctx, kpkg, vs[kpkg]); err != nil {
+		return nil, err
+	}
+	if l.BusyboxPackage, err = c.FetchVersion(ctx, Busybox, vs[Busybox]); err != nil {
 		return nil, err
 	}
 	if l.Kernel, l.Release, err = FindKernel(l.KernelPackage.Root); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -41,13 +42,15 @@ func TestParseKernelDepends(t *testing.T) {
 	}
 }
 
-func TestParseShowVersion(t *testing.T) {
-	out := "Package: busybox-static\nSource: busybox (1:1.35.0-4+deb12u1)\nVersion: 1:1.35.0-4+deb12u1+b1\nInstalled-Size: 2001\n\n"
-	if v, err := ParseShowVersion(out); err != nil || v != "1:1.35.0-4+deb12u1+b1" {
-		t.Errorf("got %q, %v", v, err)
+func TestParseShowVersions(t *testing.T) {
+	out := "Package: busybox-static\nSource: busybox (1:1.35.0-4+deb12u1)\nVersion: 1:1.35.0-4+deb12u1+b1\nInstalled-Size: 2001\n\n" +
+		"Package: linux-image-6.1.0-57-cloud-amd64\nSource: linux-signed-amd64 (6.1.192+3)\nVersion: 6.1.192-3\nDescription: Linux 6.1\n Version: not a field\n\n"
+	want := map[string]string{"busybox-static": "1:1.35.0-4+deb12u1+b1", "linux-image-6.1.0-57-cloud-amd64": "6.1.192-3"}
+	if got := ParseShowVersions(out); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
-	if v, err := ParseShowVersion("N: Unable to locate package nonesuch\n"); err == nil {
-		t.Errorf("got %q, want an error", v)
+	if got := ParseShowVersions("N: Unable to locate package nonesuch\n"); len(got) != 0 {
+		t.Errorf("got %q, want nothing", got)
 	}
 }
 
@@ -120,6 +123,11 @@ func TestFetchRejectsBadName(t *testing.T) {
 	for _, name := range []string{"", "-o", "busybox static", "../x", "Busybox"} {
 		if _, err := c.Fetch(context.Background(), name); err == nil || !strings.Contains(err.Error(), "invalid package name") {
 			t.Errorf("Fetch(%q): %v", name, err)
+		}
+	}
+	for _, v := range []string{"", "1.0/../x", "1.0 -o"} {
+		if _, err := c.FetchVersion(context.Background(), Busybox, v); err == nil || !strings.Contains(err.Error(), "invalid version") {
+			t.Errorf("FetchVersion(%q): %v", v, err)
 		}
 	}
 }

@@ -1,0 +1,83 @@
+//go:build linuxboot
+
+// This file is built only with -tags linuxboot until our machine boots
+// Debian's kernel (issue 10); then the build tag goes and the test runs in
+// `go test ./...` like every other.
+
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"vmapstack/internal/linuxtest"
+)
+
+// linuxOursTimeout bounds one boot in our stub. The boot and workload
+// are about 1.5 billion instructions (QEMU -icount: ~1.6 s of virtual
+// time at one instruction per nanosecond); the interpreter's speed sets
+// the wall time.
+const linuxOursTimeout = 20 * time.Minute
+
+// bootLinuxOurs boots the files in our stub with --listen none, COM1 to
+// a file, as linuxtest.StubArgs says.
+func bootLinuxOurs(t *testing.T, f *linuxtest.Files) *linuxBoot {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), linuxOursTimeout)
+	defer cancel()
+	serial := filepath.Join(t.TempDir(), "com1.log")
+	start := time.Now()
+	p := startProc(t, ctx, stubBin, linuxtest.StubArgs(f.Kernel, f.Initrd, serial)...)
+	status, err := p.wait(ctx)
+	console, rerr := os.ReadFile(serial)
+	if err != nil {
+		t.Fatalf("stub: %v\nconsole tail:\n%s", err, tail(string(console), 40))
+	}
+	if rerr != nil {
+		t.Fatalf("stub wrote no console file: %v (exit status %d, stderr: %s)", rerr, status, p.stderr.String())
+	}
+	t.Logf("our boot to reboot: %.1fs (wall time, for information; scripts/bench/linux-boot.sh measures)", time.Since(start).Seconds())
+	return newLinuxBoot("ours", string(console), p.stderr.String(), status)
+}
+
+// TestLinuxOursMatchesQEMU boots Debian's kernel with the workload in QEMU
+// 7.2 and in our stub, with the same files and command line, and requires
+// the same: the workload's output byte for byte, the kernel log line for
+// line except the documented linuxtest.AllowedDifferences, no problems,
+// and exit status 0 on the reboot.
+func TestLinuxOursMatchesQEMU(t *testing.T) {
+	f := linuxtest.Require(t)
+	acquireHeavy(t)
+	q := bootLinuxQEMU(t, f)
+	checkLinuxBoot(t, q, f.Release)
+	o := bootLinuxOurs(t, f)
+	checkLinuxBoot(t, o, f.Release)
+	if !o.complete || !q.complete {
+		return
+	}
+
+	if ow, qw := strings.Join(o.workload, "\n"), strings.Join(q.workload, "\n"); ow != qw {
+		for i := 0; i < max(len(o.workload), len(q.workload)); i++ {
+			var ol, ql string
+			if i < len(o.workload) {
+				ol = o.workload[i]
+			}
+			if i < len(q.workload) {
+				ql = q.workload[i]
+			}
+			if ol != ql {
+				t.Errorf("workload line %d: ours %q, QEMU %q", i+1, ol, ql)
+			}
+		}
+	}
+
+	onlyQEMU, onlyOurs := linuxtest.CompareKernelLogs(q.dmesg, o.dmesg)
+	if len(onlyQEMU)+len(onlyOurs) > 0 {
+		t.Errorf("kernel logs differ beyond the allowed list (linuxtest.AllowedDifferences):\nonly in QEMU's (%d):\n  %s\nonly in ours (%d):\n  %s\nallowed:\n%s",
+			len(onlyQEMU), strings.Join(onlyQEMU, "\n  "), len(onlyOurs), strings.Join(onlyOurs, "\n  "), linuxtest.DescribeAllowed())
+	}
+}

@@ -1,0 +1,115 @@
+package integration
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"vmapstack/internal/linuxtest"
+	"vmapstack/internal/testtool"
+	"vmapstack/kernelimg/qemutest"
+)
+
+// linuxQEMUTimeout bounds one QEMU boot of Debian's kernel with the
+// workload: about 4 s of TCG on an idle CI machine, the rest is headroom
+// for a loaded one.
+const linuxQEMUTimeout = 3 * time.Minute
+
+// linuxBoot is what one boot of Debian's kernel with the workload
+// initramfs produced.
+type linuxBoot struct {
+	machine  string // "QEMU" or "ours", for messages
+	console  string // everything written to COM1 (QEMU: also SeaBIOS's output)
+	stderr   string
+	status   int
+	workload []string // the lines between the workload markers
+	dmesg    []string // the kernel log the workload dumped, normalised
+	complete bool     // both blocks were found
+}
+
+// newLinuxBoot parses a finished boot's console.
+func newLinuxBoot(machine, console, stderr string, status int) *linuxBoot {
+	b := &linuxBoot{machine: machine, console: console, stderr: stderr, status: status}
+	var ok1, ok2 bool
+	b.workload, ok1 = linuxtest.Block(console, linuxtest.WorkloadBegin, linuxtest.WorkloadEnd)
+	var raw []string
+	raw, ok2 = linuxtest.Block(console, linuxtest.DmesgBegin, linuxtest.DmesgEnd)
+	b.dmesg = linuxtest.NormalizeKernelLog(strings.Join(raw, "\n"))
+	b.complete = ok1 && ok2
+	return b
+}
+
+// tail returns the last n lines of s, for failure messages.
+func tail(s string, n int) string {
+	ls := strings.Split(strings.TrimRight(strings.ReplaceAll(s, "\r", ""), "\n"), "\n")
+	if len(ls) > n {
+		ls = ls[len(ls)-n:]
+	}
+	return strings.Join(ls, "\n")
+}
+
+// bootLinuxQEMU boots the files in QEMU 7.2 as linuxtest.QEMUArgs says.
+func bootLinuxQEMU(t *testing.T, f *linuxtest.Files) *linuxBoot {
+	t.Helper()
+	testtool.Require(t, qemutest.QEMU)
+	ctx, cancel := context.WithTimeout(context.Background(), linuxQEMUTimeout)
+	defer cancel()
+	start := time.Now()
+	p := startProc(t, ctx, qemutest.QEMU, linuxtest.QEMUArgs(f.Kernel, f.Initrd)...)
+	status, err := p.wait(ctx)
+	if err != nil {
+		t.Fatalf("QEMU: %v\nconsole tail:\n%s", err, tail(p.stdout.String(), 40))
+	}
+	t.Logf("QEMU boot to reboot: %.1fs (wall time, for information; scripts/bench/linux-boot.sh measures)", time.Since(start).Seconds())
+	return newLinuxBoot("QEMU", p.stdout.String(), p.stderr.String(), status)
+}
+
+// checkLinuxBoot asserts what every boot must show: the workload's block
+// with every line as Expected computes it, the kernel log dumped, no
+// oops, warning, panic or crashed program anywhere, and exit status 0 on
+// the workload's reboot.
+func checkLinuxBoot(t *testing.T, b *linuxBoot, release string) {
+	t.Helper()
+	if !b.complete {
+		t.Fatalf("%s: the workload's output or kernel log is missing (exit status %d)\nstderr: %s\nconsole tail:\n%s",
+			b.machine, b.status, b.stderr, tail(b.console, 60))
+	}
+	for _, d := range linuxtest.CheckWorkload(b.workload, release) {
+		t.Errorf("%s workload: %s", b.machine, d)
+	}
+	if p := linuxtest.Problems(b.console); len(p) != 0 {
+		t.Errorf("%s: the kernel reported problems:\n%s", b.machine, strings.Join(p, "\n"))
+	}
+	if b.status != 0 {
+		t.Errorf("%s exited with status %d on the workload's reboot, want 0\nstderr: %s", b.machine, b.status, b.stderr)
+	}
+	if len(b.dmesg) < 100 || !strings.HasPrefix(b.dmesg[0], "Linux version "+release+" ") {
+		t.Errorf("%s: the kernel log (%d lines) does not start with Linux version %s", b.machine, len(b.dmesg), release)
+	}
+}
+
+// TestLinuxQEMUWorkload boots Debian's stock cloud kernel with the
+// workload initramfs in QEMU 7.2 and checks the workload's every result
+// against values computed in Go. It is the reference half of
+// TestLinuxOursMatchesQEMU (linux_ours_test.go).
+func TestLinuxQEMUWorkload(t *testing.T) {
+	f := linuxtest.Require(t)
+	acquireHeavy(t)
+	b := bootLinuxQEMU(t, f)
+	checkLinuxBoot(t, b, f.Release)
+	// Every allowed difference is a line QEMU prints; one it no longer
+	// prints means the list has gone stale with a new kernel or QEMU.
+	for _, a := range linuxtest.AllowedDifferences {
+		found := false
+		for _, l := range b.dmesg {
+			if a.Pattern.MatchString(l) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("allowed difference %s matches no line of QEMU's kernel log: remove or update it", a.Pattern)
+		}
+	}
+}
