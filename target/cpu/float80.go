@@ -41,9 +41,9 @@ const (
 // The rounding-control field values (SDM Vol. 1 Table 4-8).
 const (
 	fpRN = 0
-	fpRD    = 1
-	fpRU      = 2
-	fpRZ    = 3
+	fpRD = 1
+	fpRU = 2
+	fpRZ = 3
 )
 
 func extFromBytes(b [10]byte) ext {

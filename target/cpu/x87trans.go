@@ -50,6 +50,7 @@ func bigAtanSeries(x *big.Float, prec uint) *big.Float {
 		term.Neg(term)
 		t.Quo(term, new(big.Float).SetPrec(prec).SetInt64(k))
 		if t.Sign() == 0 || t.MantExp(nil)-sum.MantExp(nil) < -int(prec)-8 {
+			nudge(sum, t)
 			break
 		}
 		sum.Add(sum, t)
@@ -70,6 +71,7 @@ func bigAtanhSeries(x *big.Float, prec uint) *big.Float {
 		term.Mul(term, x2)
 		t.Quo(term, new(big.Float).SetPrec(prec).SetInt64(k))
 		if t.Sign() == 0 || t.MantExp(nil)-sum.MantExp(nil) < -int(prec)-8 {
+			nudge(sum, t)
 			break
 		}
 		sum.Add(sum, t)
@@ -135,11 +137,27 @@ func bigExpm1(t *big.Float) *big.Float {
 		term.Mul(term, t)
 		term.Quo(term, new(big.Float).SetInt64(k))
 		if term.Sign() == 0 || term.MantExp(nil)-sum.MantExp(nil) < -int(prec)-8 {
+			nudge(sum, term)
 			break
 		}
 		sum.Add(sum, term)
 	}
 	return sum
+}
+
+// nudge adds to sum a few units of its last place in the direction of
+// the first term left out, so the final rounding sees that the exact
+// value lies beyond the sum (sticky bits with a sign: sin x for tiny x
+// is a little below x).
+func nudge(sum, term *big.Float) {
+	if term.Sign() == 0 || sum.Sign() == 0 {
+		return
+	}
+	u := new(big.Float).SetPrec(sum.Prec()).SetMantExp(big.NewFloat(1), sum.MantExp(nil)-int(sum.Prec())+4)
+	if term.Sign() < 0 {
+		u.Neg(u)
+	}
+	sum.Add(sum, u)
 }
 
 // bigSinCos returns sin and cos of r, |r| <= pi/4 or so.
@@ -161,6 +179,8 @@ func bigSinCos(r *big.Float) (*big.Float, *big.Float) {
 			return t.Sign() == 0 || s.Sign() == 0 || t.MantExp(nil)-s.MantExp(nil) < -int(prec)-8
 		}
 		if small(ts, sin) && small(tc, cos) {
+			nudge(sin, ts)
+			nudge(cos, tc)
 			break
 		}
 		sin.Add(sin, ts)
@@ -248,10 +268,6 @@ func x87Const(op x86asm.Op, rc uint8) ext {
 	return f.fromBig(x87Consts.ln2)
 }
 
-// fpremN is the reduction of one partial-remainder step when the
-// exponents differ by 64 or more (SDM Vol. 2 FPREM: "an implementation-
-// dependent number between 32 and 63").
-const fpremN = 32
 
 // fprem is FPREM (truncating quotient) and FPREM1 (IEEE remainder,
 // quotient rounded to nearest), SDM Vol. 2 FPREM/FPREM1: C2 set when the
@@ -260,79 +276,87 @@ func (c *CPU) fprem(ieee bool) {
 	f := c.fctx()
 	a, okA := c.fread(&f, 0)
 	b, okB := c.fread(&f, 1)
-	var r ext
-	var cc uint32
-	done := false
-	switch {
-	case !okA || !okB:
-		r, done = indefinite(), true
-	default:
-		if v, ok := f.special2(a, b); ok {
-			r, done = v, true
-		} else if a.isInf() || b.isZero() {
-			r, done = f.invalid(), true
-		} else if a.isZero() || b.isInf() {
-			r, done = a, true
-		}
-	}
-	if !done {
-		ea, ma := a.norm()
-		eb, mb := b.norm()
-		d := int(ea) - int(eb)
-		A := new(big.Int).SetUint64(ma)
-		B := new(big.Int).SetUint64(mb)
-		switch {
-		case d >= 64:
-			// partial: reduce by a quotient that is a multiple of 2^(d-N)
-			sh := d - fpremN
-			A.Lsh(A, uint(fpremN))
-			Q := new(big.Int).Quo(A, B)
-			A.Sub(A, Q.Mul(Q, B))
-			r = f.packBig(a.neg(), A, int(eb)-extBias-63+sh, false, 64)
-			cc = x86.FSWC2
-		case d < 0 && !(ieee && d == -1):
-			r = a
-		default:
-			scale := 0
-			if d >= 0 {
-				A.Lsh(A, uint(d))
-			} else {
-				B.Lsh(B, 1)
-				scale = -1
-			}
-			Q, R := new(big.Int).QuoRem(A, B, new(big.Int))
-			neg := a.neg()
-			if ieee {
-				R2 := new(big.Int).Lsh(R, 1)
-				if k := R2.Cmp(B); k > 0 || (k == 0 && Q.Bit(0) == 1) {
-					Q.Add(Q, big.NewInt(1))
-					R.Sub(B, R)
-					neg = !neg
-				}
-			}
-			q := Q.Uint64()
-			if q&4 != 0 {
-				cc |= x86.FSWC0
-			}
-			if q&2 != 0 {
-				cc |= x86.FSWC3
-			}
-			if q&1 != 0 {
-				cc |= x86.FSWC1
-			}
-			if R.Sign() == 0 {
-				r = zeroExt(a.neg())
-			} else {
-				r = f.packBig(neg, R, int(eb)-extBias-63+scale, false, 64)
-			}
-		}
+	r, cc := indefinite(), uint32(0)
+	if okA && okB {
+		r, cc = f.prem(a, b, ieee)
 	}
 	if f.ok() {
 		c.fset(0, r)
-		c.fpu.FSTAT = c.fpu.FSTAT&^x86.FSWCond | cc
+		c.fpu.FSTAT = c.fpu.FSTAT&^(x86.FSWC0|x86.FSWC2|x86.FSWC3) | cc&^x86.FSWC1
 		f.up = cc&x86.FSWC1 != 0
 	}
 	c.x87Commit(&f)
+}
+
+// prem returns the partial remainder of a by b and the condition codes.
+func (f *fpCtx) prem(a, b ext, ieee bool) (ext, uint32) {
+	if v, ok := f.special2(a, b); ok {
+		return v, 0
+	}
+	if a.isInf() || b.isZero() {
+		f.flags &^= x86.FSWDE
+		return f.invalid(), 0
+	}
+	if a.isZero() {
+		return a, 0
+	}
+	ea, ma := a.norm()
+	if b.isInf() {
+		return f.packP(a.neg(), ea, ma, 0, 64), 0 // a pseudo-denormal comes out normalised
+	}
+	eb, mb := b.norm()
+	d := int(ea) - int(eb)
+	A := new(big.Int).SetUint64(ma)
+	B := new(big.Int).SetUint64(mb)
+	switch {
+	case d >= 64:
+		// Partial: reduce by a quotient that is a multiple of 2^(d-N),
+		// N "an implementation-dependent number between 32 and 63"
+		// (SDM Vol. 2 FPREM); the host's is 32 + d mod 32.
+		n := 32 + d%32
+		sh := d - n
+		A.Lsh(A, uint(n))
+		Q := new(big.Int).Quo(A, B)
+		A.Sub(A, Q.Mul(Q, B))
+		if A.Sign() == 0 {
+			return zeroExt(a.neg()), x86.FSWC2
+		}
+		return f.packBig(a.neg(), A, int(eb)-extBias-63+sh, false, 64), x86.FSWC2
+	case d < 0 && !(ieee && d == -1):
+		return f.packBig(a.neg(), A, int(ea)-extBias-63, false, 64), 0
+	}
+	scale := 0
+	if d >= 0 {
+		A.Lsh(A, uint(d))
+	} else {
+		B.Lsh(B, 1)
+		scale = -1
+	}
+	Q, R := new(big.Int).QuoRem(A, B, new(big.Int))
+	neg := a.neg()
+	if ieee {
+		R2 := new(big.Int).Lsh(R, 1)
+		if k := R2.Cmp(B); k > 0 || (k == 0 && Q.Bit(0) == 1) {
+			Q.Add(Q, big.NewInt(1))
+			R.Sub(B, R)
+			neg = !neg
+		}
+	}
+	var cc uint32
+	q := Q.Uint64()
+	if q&4 != 0 {
+		cc |= x86.FSWC0
+	}
+	if q&2 != 0 {
+		cc |= x86.FSWC3
+	}
+	if q&1 != 0 {
+		cc |= x86.FSWC1
+	}
+	if R.Sign() == 0 {
+		return zeroExt(a.neg()), cc
+	}
+	return f.packBig(neg, R, int(eb)-extBias-63+scale, false, 64), cc
 }
 
 func two63() ext { return ext{se: extBias + 63, m: jBit} }
@@ -387,7 +411,7 @@ func (c *CPU) x87Trans(op x86asm.Op) {
 			break
 		}
 		c.fpu.FSTAT &^= x86.FSWC2
-		if !a.unsupported() && !a.isNaN() && !a.isInf() && cmpMag(a, two63()) != cmpLess {
+		if trigOutOfRange(a) {
 			// Out of range: C2 set, the operand unchanged (SDM Vol. 2 FSIN).
 			c.fpu.FSTAT |= x86.FSWC2
 			break
@@ -401,6 +425,20 @@ func (c *CPU) x87Trans(op x86asm.Op) {
 		}
 	}
 	c.x87Commit(&f)
+}
+
+// reductionPi is the value of pi the trigonometric instructions reduce
+// their operand by: pi truncated to 66 bits, as the hardware's (SDM Vol.
+// 1 8.3.10; against the host, 66 bits match where the exact pi is off by
+// many ulps for large operands).
+func reductionPi() *big.Float {
+	return new(big.Float).SetPrec(66).SetMode(big.ToZero).Set(x87Consts.pi)
+}
+
+// trigOutOfRange reports |a| >= 2^63, which FSIN, FCOS, FSINCOS and
+// FPTAN leave alone with C2 set.
+func trigOutOfRange(a ext) bool {
+	return !a.unsupported() && !a.isNaN() && !a.isInf() && cmpMag(a, two63()) != cmpLess
 }
 
 // trig returns FSIN/FCOS's result, or FPTAN's (tan, 1.0), FSINCOS's
@@ -428,10 +466,34 @@ func (f *fpCtx) trig(op x86asm.Op, a ext) (ext, ext) {
 		}
 		return a, ext{}
 	}
+	if e, _ := a.norm(); e < extBias-80 {
+		// Tiny: sin x and tan x are x less or more by about x^3, far
+		// below the last place; round x nudged that way.
+		switch op {
+		case x86asm.FSIN:
+			return f.fromBig(nudged(a, -1)), ext{}
+		case x86asm.FPTAN:
+			// tan x is above x, yet the host rounds as if below for
+			// denormal operands; follow it there.
+			if a.isDenorm() {
+				return f.fromBig(nudged(a, -1)), one
+			}
+			return f.fromBig(nudged(a, 1)), one
+		case x86asm.FSINCOS:
+			g := *f
+			sv := f.fromBig(nudged(a, -1))
+			upS := f.up
+			cv := g.fromBig(nudged(one, -1))
+			f.flags |= g.flags
+			f.up = upS || g.up
+			return sv, cv
+		}
+		return f.fromBig(nudged(one, -1)), ext{}
+	}
 	x := a.toBig()
 	// reduce by pi/2: x = k pi/2 + r, |r| <= pi/4
 	prec := uint(2*transPrec + 64)
-	halfPi := new(big.Float).SetPrec(prec).Quo(x87Consts.pi, new(big.Float).SetInt64(2))
+	halfPi := new(big.Float).SetPrec(prec).Quo(reductionPi(), new(big.Float).SetInt64(2))
 	q := new(big.Float).SetPrec(prec).Quo(x, halfPi)
 	q.Add(q, new(big.Float).SetFloat64(0.5))
 	if q.Sign() < 0 {
@@ -476,6 +538,19 @@ func (f *fpCtx) trig(op x86asm.Op, a ext) (ext, ext) {
 	return sv, cv
 }
 
+// nudged is a moved by a relative 2^-200 away from zero (dir 1) or
+// toward it (dir -1): the exact value of a function that is a plus a
+// term far below its last place.
+func nudged(a ext, dir int) *big.Float {
+	v := a.toBig()
+	v.SetPrec(400)
+	d := new(big.Float).SetPrec(400).SetMantExp(v, -200)
+	if dir < 0 {
+		return v.Sub(v, d)
+	}
+	return v.Add(v, d)
+}
+
 // fromBigUp rounds v; for a denormal or tiny operand the result keeps the
 // operand's sign and the usual flags.
 func (f *fpCtx) fromBigUp(v *big.Float, a ext) ext {
@@ -500,12 +575,17 @@ func (f *fpCtx) f2xm1(a ext) ext {
 		}
 		return a
 	}
-	e, _ := a.norm()
-	if e >= extBias+15 {
-		if a.neg() {
-			return f.fromBig(newBig(-1))
-		}
-		return f.pack(false, extExpMax+1, jBit, 0)
+	e, m := a.norm()
+	if e > extBias || (e == extBias && m != jBit) {
+		// |x| > 1 is outside the domain: the processor leaves the
+		// operand alone and reports an inexact result (as the host does).
+		f.flags |= x86.FSWPE
+		return a
+	}
+	if e < extBias-80 {
+		// 2^x - 1 is x ln 2 to far below the last place.
+		v := new(big.Float).SetPrec(transPrec).Mul(a.toBig(), x87Consts.ln2)
+		return f.fromBig(v)
 	}
 	x := a.toBig()
 	var r *big.Float
@@ -526,17 +606,27 @@ func (f *fpCtx) f2xm1(a ext) ext {
 
 // yl2x is FYL2X: y log2 x, and FYL2XP1: y log2(x + 1) (SDM Vol. 2
 // FYL2X Table 3-52, FYL2XP1 Table 3-53).
-func (f *fpCtx) yl2x(x, y ext, p1 bool) ext {
+func (f *fpCtx) yl2x(x, y ext, p1 bool) (r ext) {
 	if r, ok := f.special2(x, y); ok {
 		return r
 	}
+	defer func() {
+		if f.flags&(x86.FSWIE|x86.FSWZE) != 0 {
+			f.flags &^= x86.FSWDE // invalid and zero divide are reported alone
+		}
+	}()
 	one := ext{se: extBias, m: jBit}
 	// the logarithm's sign and whether it is zero or infinite
 	var lz, linf, lneg bool
 	if p1 {
 		switch {
-		case x.isInf() && x.neg(), !x.isInf() && x.neg() && cmpMag(x, one) != cmpLess:
+		case x.isInf() && x.neg():
 			return f.invalid()
+		case x.neg() && cmpMag(x, one) != cmpLess && !y.isZero() && !y.isInf():
+			// x + 1 <= 0 is outside the domain: the host returns x,
+			// inexact.
+			f.flags |= x86.FSWPE
+			return x
 		case x.isZero():
 			lz = true
 			lneg = x.neg()
@@ -579,6 +669,24 @@ func (f *fpCtx) yl2x(x, y ext, p1 bool) ext {
 		return zeroExt(rneg)
 	}
 	var l *big.Float
+	xa := x.toBig()
+	if p1 {
+		xa.SetPrec(transPrec + 16400)
+		xa.Add(xa, newBig(1))
+	}
+	mant := new(big.Float)
+	if e := xa.MantExp(mant); mant.Cmp(big.NewFloat(0.5)) == 0 {
+		// x (x + 1) a power of two: the logarithm is an exact integer,
+		// and the processor still reports the result inexact.
+		l = new(big.Float).SetPrec(transPrec).SetInt64(int64(e) - 1)
+		l.Mul(l, y.toBig())
+		r := f.fromBig(l)
+		f.flags |= x86.FSWPE
+		if r.exp() == 0 {
+			f.flags |= x86.FSWUE
+		}
+		return r
+	}
 	if p1 {
 		l = bigLog1p(x.toBig(), x87Consts.ln2)
 	} else {
