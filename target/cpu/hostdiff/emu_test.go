@@ -622,7 +622,15 @@ func groupKey(name string, d []string) string {
 	seen := map[string]bool{}
 	var parts []string
 	for _, x := range d {
-		if !strings.HasPrefix(x, "flags") && x != "memory" {
+		switch {
+		case strings.HasPrefix(x, "XMM"):
+			x = "XMM"
+		case strings.HasPrefix(x, "ST"):
+			x = "ST"
+		case strings.HasPrefix(x, "host "):
+			x = "host outside the SDM bound"
+		case strings.HasPrefix(x, "flags"), strings.HasPrefix(x, "FSW"), x == "memory", x == "MXCSR", x == "FCW", x == "tags":
+		default:
 			x = "GPR"
 		}
 		if !seen[x] {

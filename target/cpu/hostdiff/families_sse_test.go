@@ -284,6 +284,18 @@ func (g *gen) sseFamily(forms []sseForm) (*insn, string, bool) {
 	if mmxState {
 		fp.mmx = true
 	}
+	if f.name == "cvtpi2ps" && useMem {
+		// CVTPI2PS "causes a transition from x87 FPU to MMX technology
+		// operation (that is, the x87 FPU top-of-stack pointer is set
+		// to 0 and the x87 FPU tag word is set to all 0s [valid])"
+		// (Vol. 2A CVTPI2PS), for both operand forms; AMD processors
+		// make no transition for the m64 form (as CVTPI2PD m64: "does
+		// not cause a transition to MMX technology"). The case starts
+		// in MMX state (TOP 0, all tags valid), where both give the
+		// same state: docs/qemu-differences.md §8.
+		fp.in.fsw &^= swTOP
+		fp.in.tags = 0xff
+	}
 	switch f.name {
 	case "rcpps", "rcpss", "rsqrtps", "rsqrtss":
 		if !g.rcpApprox(f, in) {
@@ -448,9 +460,14 @@ func (g *gen) sseState() (*insn, string, bool) {
 		copy(g.c.data[fp.memOff:], im)
 		return in, "fxrstor" + map[bool]string{true: "64", false: ""}[in.w], true
 	case 7:
+		// EMMS "Sets the values of all the tags in the x87 FPU tag word
+		// to empty (all 1s)" and says nothing of TOP; AMD processors
+		// also clear TOP, as the other MMX instructions do. From TOP 0
+		// both agree (docs/qemu-differences.md §8).
 		in = newInsn()
 		in.op = []byte{0x0f, 0x77}
 		fp.mmx = true
+		fp.in.fsw &^= swTOP
 		return in, "emms", true
 	case 8:
 		// MASKMOVDQU xmm1, xmm2 / MASKMOVQ mm1, mm2: the bytes of the

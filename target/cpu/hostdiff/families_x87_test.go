@@ -41,6 +41,7 @@ type x87Form struct {
 	need  int    // stack registers read: ST(0)..ST(need-1) (ST(i) forms: also ST(i))
 	push  int    // values pushed
 	shape func(g *gen, f *x87Form, in *insn)
+	after func(g *gen) // once the stack is final
 }
 
 func xm(name string, op byte, ext int, mem string, undef uint16, need, push int) x87Form {
@@ -118,7 +119,10 @@ var x87Compares = []x87Form{
 	xi("fucom st(i)", 0xdd, 4, 0, 1), xi("fucomp st(i)", 0xdd, 5, 0, 1), xf("fucompp", 0xda, 0xe9, 0, 2, 0),
 	xm("ficom m16", 0xde, 2, "m16i", 0, 1, 0), xm("ficomp m16", 0xde, 3, "m16i", 0, 1, 0),
 	xm("ficom m32", 0xda, 2, "m32i", 0, 1, 0), xm("ficomp m32", 0xda, 3, "m32i", 0, 1, 0),
-	xi("fcomi", 0xdb, 6, 0, 1), xi("fcomip", 0xdf, 6, 0, 1), xi("fucomi", 0xdb, 5, 0, 1), xi("fucomip", 0xdf, 5, 0, 1),
+	{name: "fcomi", op: 0xdb, ext: 6, kind: "i", need: 1, shape: shapeC1Zero},
+	{name: "fcomip", op: 0xdf, ext: 6, kind: "i", need: 1, shape: shapeC1Zero},
+	{name: "fucomi", op: 0xdb, ext: 5, kind: "i", need: 1, shape: shapeC1Zero},
+	{name: "fucomip", op: 0xdf, ext: 5, kind: "i", need: 1, shape: shapeC1Zero},
 	xf("ftst", 0xd9, 0xe4, 0, 1, 0), {name: "fxam", op: 0xd9, kind: "f", fixed: 0xe5, need: 1, shape: shapeFxam},
 }
 
@@ -131,8 +135,8 @@ var x87Misc = []x87Form{
 	{name: "fxtract", op: 0xd9, kind: "f", fixed: 0xf4, undef: undefC023, need: 1, push: 1},
 	// FPREM/FPREM1: every condition code defined (C0, C3, C1 the low
 	// quotient bits Q2, Q1, Q0; C2 incomplete reduction).
-	{name: "fprem", op: 0xd9, kind: "f", fixed: 0xf8, need: 2, shape: shapeFprem},
-	{name: "fprem1", op: 0xd9, kind: "f", fixed: 0xf5, need: 2, shape: shapeFprem},
+	{name: "fprem", op: 0xd9, kind: "f", fixed: 0xf8, need: 2, shape: shapeFprem, after: fpremQuotient},
+	{name: "fprem1", op: 0xd9, kind: "f", fixed: 0xf5, need: 2, shape: shapeFprem, after: fpremQuotient},
 	xi("fxch", 0xd9, 1, undefC023, 1),
 	// FINCSTP/FDECSTP: "C1 Set to 0. C0, C2, C3 Undefined." FFREE,
 	// FNOP, FWAIT, FNCLEX: "C0, C1, C2, C3 Undefined."
@@ -141,11 +145,25 @@ var x87Misc = []x87Form{
 	{name: "fwait", op: 0x9b, kind: "1", undef: undefCAll},
 	xf("fnclex", 0xdb, 0xe2, undefCAll, 0, 0), xf("fninit", 0xdb, 0xe3, 0, 0, 0),
 	// FCMOVcc: "C1 Set to 0 if stack underflow occurred. C0, C2, C3
-	// Undefined."
-	xi("fcmovb", 0xda, 0, undefC023, 1), xi("fcmove", 0xda, 1, undefC023, 1),
-	xi("fcmovbe", 0xda, 2, undefC023, 1), xi("fcmovu", 0xda, 3, undefC023, 1),
-	xi("fcmovnb", 0xdb, 0, undefC023, 1), xi("fcmovne", 0xdb, 1, undefC023, 1),
-	xi("fcmovnbe", 0xdb, 2, undefC023, 1), xi("fcmovnu", 0xdb, 3, undefC023, 1),
+	// Undefined." (shapeC1Zero: and without underflow?)
+	{name: "fcmovb", op: 0xda, ext: 0, kind: "i", undef: undefC023, need: 1, shape: shapeC1Zero},
+	{name: "fcmove", op: 0xda, ext: 1, kind: "i", undef: undefC023, need: 1, shape: shapeC1Zero},
+	{name: "fcmovbe", op: 0xda, ext: 2, kind: "i", undef: undefC023, need: 1, shape: shapeC1Zero},
+	{name: "fcmovu", op: 0xda, ext: 3, kind: "i", undef: undefC023, need: 1, shape: shapeC1Zero},
+	{name: "fcmovnb", op: 0xdb, ext: 0, kind: "i", undef: undefC023, need: 1, shape: shapeC1Zero},
+	{name: "fcmovne", op: 0xdb, ext: 1, kind: "i", undef: undefC023, need: 1, shape: shapeC1Zero},
+	{name: "fcmovnbe", op: 0xdb, ext: 2, kind: "i", undef: undefC023, need: 1, shape: shapeC1Zero},
+	{name: "fcmovnu", op: 0xdb, ext: 3, kind: "i", undef: undefC023, need: 1, shape: shapeC1Zero},
+}
+
+// shapeC1Zero starts FCOMI/FCOMIP/FUCOMI/FUCOMIP and FCMOVcc with C1
+// clear. FCOMI*: "C1 Set to 0." but AMD processors leave C1 unchanged
+// when there is no stack underflow; FCMOVcc: "C1 Set to 0 if stack
+// underflow occurred" says nothing of the other case, where AMD leaves
+// it unchanged too. From C1 = 0 every reading gives 0
+// (docs/qemu-differences.md §9).
+func shapeC1Zero(g *gen, f *x87Form, in *insn) {
+	g.c.fp.in.fsw &^= swC1
 }
 
 var x87State = []x87Form{
@@ -212,6 +230,9 @@ func (g *gen) x87Family(forms []x87Form) (*insn, string, bool) {
 	if f.shape != nil {
 		f.shape(g, &f, in)
 	}
+	if f.after != nil {
+		f.after(g)
+	}
 	return in, f.name, true
 }
 
@@ -225,11 +246,29 @@ func (g *gen) x87Stack(need, push int) {
 	}
 	s := &fp.in
 	for i := 0; i < need; i++ {
-		s.tags |= 1 << s.phys(i)
+		p := s.phys(i)
+		if s.tags&(1<<p) == 0 && !canonical(s.st[p]) {
+			s.st[p] = g.f80() // it held any bits while empty
+		}
+		s.tags |= 1 << p
 	}
 	for i := 0; i < push; i++ {
 		s.tags &^= 1 << s.phys(7-i)
 	}
+}
+
+// canonical says whether an 80-bit value has one of the encodings f80
+// generates: the integer bit set exactly when the exponent is not 0.
+func canonical(r [10]byte) bool {
+	e := binary.LittleEndian.Uint16(r[8:]) & 0x7fff
+	return binary.LittleEndian.Uint64(r[:])>>63 == b2u64(e != 0)
+}
+
+func b2u64(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // x87Mem returns a memory operand of an x87 type with a value of that
@@ -339,7 +378,16 @@ func shapeFscale(g *gen, f *x87Form, in *insn) {
 	s.st[s.phys(1)] = f80FromFloat(v)
 }
 
-// shapeFprem: the dividend ST(0) and divisor ST(1) have exponents less
+// shapeFprem: the quotient bits in C0, C3, C1 ("C0 Set to bit 2 (Q2) of
+// the quotient. C1 Set to 0 if stack underflow occurred; otherwise, set
+// to least significant bit of quotient (Q0). C3 Set to bit 1 (Q1) of
+// the quotient.") exist only when there is a quotient: with a NaN
+// operand, an infinite dividend or a zero divisor (the invalid-operation
+// and NaN results of the FPREM table) there is none, and they are not
+// compared (AMD processors leave them unchanged); on stack underflow C1
+// is 0 and C0, C3 are not compared.
+//
+// And the dividend ST(0) and divisor ST(1) have exponents less
 // than 64 apart when both are finite and non-zero: beyond that FPREM and
 // FPREM1 return a partial remainder whose exponent is reduced by an
 // amount the SDM leaves to the implementation ("the exponent of the
@@ -376,6 +424,25 @@ func shapeFprem(g *gen, f *x87Form, in *insn) {
 	s.st[p0] = r
 }
 
+// fpremQuotient masks the quotient bits where FPREM/FPREM1 have none
+// (see shapeFprem); it runs after the operands are final.
+func fpremQuotient(g *gen) {
+	fp := g.c.fp
+	s := &fp.in
+	p0, p1 := s.phys(0), s.phys(1)
+	if s.tags&(1<<p0) == 0 || s.tags&(1<<p1) == 0 {
+		fp.undefFSW |= swC0 | swC3
+		return
+	}
+	e0 := binary.LittleEndian.Uint16(s.st[p0][8:]) & 0x7fff
+	e1 := binary.LittleEndian.Uint16(s.st[p1][8:]) & 0x7fff
+	zero1 := e1 == 0 && binary.LittleEndian.Uint64(s.st[p1][:]) == 0
+	nan1 := e1 == 0x7fff && binary.LittleEndian.Uint64(s.st[p1][:])<<1 != 0
+	if e0 == 0x7fff || nan1 || zero1 {
+		fp.undefFSW |= swC0 | swC1 | swC3
+	}
+}
+
 // shapeTrans puts the arguments where the SDM defines the result and
 // both vendors document the accuracy: F2XM1 "-1.0 to +1.0 ... If the
 // source value is outside this range, the result is undefined"; FYL2XP1
@@ -386,7 +453,12 @@ func shapeFprem(g *gen, f *x87Form, in *insn) {
 // |x| >= 2^63 (C2 set, ST(0) unchanged) and the special operands of the
 // pages' tables. Tiny and denormal arguments are not generated: their
 // underflow signalling is where processors may differ within one ulp.
-// One ulp (ulpST) is the tolerance for the results.
+// One ulp (ulpST) is the tolerance for the results, and PE is not
+// compared: within that ulp, whether a result is exact is not known,
+// and AMD processors set PE for exactly representable results
+// (F2XM1(-1) = -0.5, FYL2X(2, y) = y) where the SDM's #P is "Value
+// cannot be represented exactly in destination format"
+// (docs/qemu-differences.md §10).
 func shapeTrans(g *gen, f *x87Form, in *insn) {
 	fp := g.c.fp
 	s := &fp.in
@@ -423,6 +495,7 @@ func shapeTrans(g *gen, f *x87Form, in *insn) {
 	}
 	neg := func() bool { return g.chance(2) }
 	valid := s.tags&(1<<p0) != 0
+	fp.undefFSW |= swPE
 	useSpecial := g.chance(8)
 	switch f.name {
 	case "f2xm1":
