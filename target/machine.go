@@ -1,5 +1,6 @@
 // Package target is the emulated machine: RAM, the x86-64 CPU, the PC
-// devices (COM1, PIC, PIT, isa-debug-exit) and the PVH boot, driven in
+// devices (COM1, PIC, PIT, isa-debug-exit) and the kernel loaders (PVH, the
+// Linux boot protocol), driven in
 // virtual time (the instruction count is the only clock; 1 instruction =
 // 1 ns for the PIT). It knows nothing of gdb's wire format: the debugger
 // adapter drives it through Run/RunUntil/Step, the CPU's register and
@@ -13,8 +14,10 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"vmapstack/target/boot"
 	"vmapstack/target/cpu"
 	"vmapstack/target/devices"
+	"vmapstack/target/linuxboot"
 	"vmapstack/target/pvh"
 )
 
@@ -34,8 +37,10 @@ const (
 
 // Config describes the machine to build.
 type Config struct {
-	Kernel      []byte // the kernel ELF (with a PVH entry note)
+	Kernel      []byte // the kernel: an ELF with a PVH entry note, or a Linux bzImage
 	KernelPath  string // its name, for messages and the debugger's exec-file
+	Initrd      []byte // the initramfs (nil: none), as QEMU's -initrd
+	InitrdPath  string
 	Append      string // the kernel command line
 	MemoryBytes uint64 // guest RAM; 0 means DefaultMemory
 
@@ -53,7 +58,7 @@ type Machine struct {
 	ram  []byte
 	cpu  *cpu.CPU
 	pc   *devices.PC
-	boot *pvh.Image
+	boot *boot.Image
 
 	breakOn BreakOnSet
 	console consoleRing
@@ -84,8 +89,8 @@ func New(cfg Config) (*Machine, error) {
 	if cfg.MemoryBytes%4096 != 0 {
 		return nil, fmt.Errorf("memory size %d is not a multiple of 4 KiB", cfg.MemoryBytes)
 	}
-	if cfg.MemoryBytes > pvh.MaxMemory {
-		return nil, fmt.Errorf("memory size %#x is above the supported %#x", cfg.MemoryBytes, uint64(pvh.MaxMemory))
+	if cfg.MemoryBytes > boot.MaxMemory {
+		return nil, fmt.Errorf("memory size %#x is above the supported %#x", cfg.MemoryBytes, uint64(boot.MaxMemory))
 	}
 	m := &Machine{cfg: cfg, console: newConsoleRing(consoleRingSize), wake: make(chan struct{}, 1)}
 	m.ram = make([]byte, cfg.MemoryBytes)
@@ -109,12 +114,16 @@ func New(cfg Config) (*Machine, error) {
 	m.cpu = cpu.New(m.ram, portBus{m}, pc.PIC)
 	m.cpu.Log = m.log
 
-	img, err := pvh.Load(m.ram, cfg.Kernel, cfg.KernelPath, cfg.Append)
+	img, err := boot.Load(m.ram, boot.Files{
+		Kernel: cfg.Kernel, KernelName: cfg.KernelPath,
+		Initrd: cfg.Initrd, InitrdName: cfg.InitrdPath,
+		Cmdline: cfg.Append,
+	}, pvh.Loader{}, linuxboot.Loader{})
 	if err != nil {
 		return nil, fmt.Errorf("boot: %w", err)
 	}
 	m.boot = img
-	st := pvh.EntryState(m.cpu.State(), img)
+	st := img.EntryState(m.cpu.State())
 	m.cpu.SetState(&st)
 	m.SetBreakOn(BreakOnSet{})
 
@@ -225,8 +234,8 @@ func (m *Machine) RAM() []byte { return m.ram }
 // Devices returns the PC devices (PIC and PIT state for the monitor).
 func (m *Machine) Devices() *devices.PC { return m.pc }
 
-// Boot returns what the PVH loader did: entry, start_info, loaded ranges.
-func (m *Machine) Boot() *pvh.Image { return m.boot }
+// Boot returns what the loader did: protocol, entry, loaded ranges, initrd.
+func (m *Machine) Boot() *boot.Image { return m.boot }
 
 // Kernel returns the kernel ELF and its path (for the debugger's
 // exec-file and symbol lookups).

@@ -177,7 +177,7 @@ func TestNewErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"no note", Config{Kernel: testtool.PVHKernel(nil)[:0], KernelPath: "x.elf"}, "boot: x.elf: not an ELF file"},
+		{"no note", Config{Kernel: testtool.PVHKernel(nil)[:0], KernelPath: "x.elf"}, "boot: x.elf: not a kernel this machine can boot (want an ELF kernel with a PVH entry note or a Linux bzImage)"},
 		{"odd memory", Config{Kernel: testtool.PVHKernel([]byte{0xf4}), MemoryBytes: 3<<20 + 1}, "not a multiple of 4 KiB"},
 		{"too much memory", Config{Kernel: testtool.PVHKernel([]byte{0xf4}), MemoryBytes: 4 << 30}, "above the supported"},
 	}

@@ -16,6 +16,7 @@ import (
 // options are the parsed command-line flags (DESIGN §5).
 type options struct {
 	Kernel   string // path; "" means the embedded kernel
+	Initrd   string // path; "" means none
 	Append   string
 	Listen   string // host:port, unix:PATH or "none"
 	Wait     bool
@@ -45,7 +46,8 @@ func parseArgs(args []string, out io.Writer) (options, error) {
 	fs := pflag.NewFlagSet("stub", pflag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.SortFlags = false
-	fs.StringVar(&o.Kernel, "kernel", "", "the kernel ELF at `PATH`; it must carry a PVH entry note (default: the embedded mini kernel)")
+	fs.StringVar(&o.Kernel, "kernel", "", "the kernel at `PATH`: an ELF with a PVH entry note, or a Linux bzImage such as /boot/vmlinuz-* (default: the embedded mini kernel)")
+	fs.StringVar(&o.Initrd, "initrd", "", "the initramfs at `PATH` for a Linux kernel, as QEMU's -initrd")
 	fs.StringVar(&o.Append, "append", defaultAppend, "`STRING` passed as the kernel command line: scenario=NAME plus flags nosync, noprobe, noist")
 	fs.StringVar(&o.Listen, "listen", defaultListen, "debugger address `ADDR`: host:port or unix:PATH; \"none\" runs the kernel to its end with no debugger")
 	fs.BoolVar(&o.Wait, "wait", true, "start halted until a debugger resumes (--wait=false: run at once, attach later)")

@@ -65,11 +65,18 @@ func machineConfig(o options, s stdio) (target.Config, func(), error) {
 		return cfg, closeAll, fmt.Errorf("this build has no embedded kernel: pass --kernel PATH")
 	}
 	if o.Kernel != "" {
-		data, err := os.ReadFile(o.Kernel)
+		data, err := readInputFile(o.Kernel, maxKernelBytes)
 		if err != nil {
 			return cfg, closeAll, fmt.Errorf("--kernel: %w", err)
 		}
 		cfg.Kernel, cfg.KernelPath = data, o.Kernel
+	}
+	if o.Initrd != "" {
+		data, err := readInputFile(o.Initrd, o.Memory)
+		if err != nil {
+			return cfg, closeAll, fmt.Errorf("--initrd: %w", err)
+		}
+		cfg.Initrd, cfg.InitrdPath = data, o.Initrd
 	}
 	switch o.Serial {
 	case "none":
@@ -127,4 +134,37 @@ func runStandalone(ctx context.Context, m *target.Machine, errw io.Writer) int {
 			return exitFailure
 		}
 	}
+}
+
+// maxKernelBytes bounds what --kernel reads: Debian's bzImage is about
+// 8 MiB and a vmlinux with DWARF a few hundred.
+const maxKernelBytes = 1 << 30
+
+// readInputFile reads a regular file of at most limit bytes. A device, a
+// FIFO or a file larger than the guest could hold is refused before it is
+// read, so --kernel /dev/zero says why instead of reading without end.
+func readInputFile(path string, limit uint64) ([]byte, error) {
+	// Stat before opening: opening a FIFO for reading waits for a writer.
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, st.Mode().Type())
+	}
+	if uint64(st.Size()) > limit {
+		return nil, fmt.Errorf("%s is %d MiB, more than the %d MiB it may be", path, st.Size()>>20, limit>>20)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// Read what Stat promised and no more: a file that grows meanwhile
+	// is cut there rather than read without bound.
+	data := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return data, nil
 }

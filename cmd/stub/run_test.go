@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,13 +144,33 @@ func TestRunErrors(t *testing.T) {
 	dir := t.TempDir()
 	notELF := filepath.Join(dir, "notelf")
 	os.WriteFile(notELF, []byte("hello"), 0o644)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	huge := filepath.Join(dir, "huge") // sparse: larger than the guest's RAM
+	if err := os.WriteFile(huge, nil, 0o644); err != nil || os.Truncate(huge, 200<<20) != nil {
+		t.Fatal("cannot make the sparse file")
+	}
+	// A bzImage header of protocol 2.11: no 64-bit entry point.
+	oldBz := filepath.Join(dir, "oldbz")
+	bz := make([]byte, 8192)
+	bz[0x1fe], bz[0x1ff] = 0x55, 0xaa
+	copy(bz[0x202:], "HdrS")
+	bz[0x206], bz[0x207] = 0x0b, 0x02
+	os.WriteFile(oldBz, bz, 0o644)
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
-		{"missing kernel", []string{"--kernel", filepath.Join(dir, "nope.elf")}, "--kernel: open"},
-		{"not an ELF", []string{"--kernel", notELF}, "notelf: not an ELF file"},
+		{"missing kernel", []string{"--kernel", filepath.Join(dir, "nope.elf")}, "--kernel: stat "},
+		{"not an ELF", []string{"--kernel", notELF}, "notelf: not a kernel this machine can boot"},
+		{"kernel is a device", []string{"--kernel", "/dev/zero"}, "--kernel: /dev/zero is not a regular file"},
+		{"kernel is a FIFO", []string{"--kernel", fifo}, "fifo is not a regular file"},
+		{"old bzImage", []string{"--kernel", oldBz}, "oldbz: Linux boot protocol 2.11: this machine needs 2.12 or later"},
+		{"missing initrd", []string{"--initrd", filepath.Join(dir, "nope.img")}, "--initrd: stat "},
+		{"initrd larger than RAM", []string{"--memory", "128M", "--initrd", huge}, "huge is 200 MiB, more than the 128 MiB it may be"},
 		{"serial dir missing", []string{"--serial", filepath.Join(dir, "no", "such", "file")}, "--serial: open"},
 		{"unknown scenario", []string{"--append", "scenario=nonesuch"}, ""},
 	}

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"sort"
 
+	"vmapstack/target/boot"
 	"vmapstack/target/cpu"
 )
 
@@ -37,8 +38,8 @@ const (
 	attrCode32        = 0xc09b // P DPL0 S, type execute/read accessed; D=1 G=1
 	attrData32        = 0xc093 // P DPL0 S, type read/write accessed; D=1 G=1
 	gdtEntries        = 5
-	MaxMemory         = 0xe0000000 // QEMU pc: RAM above this goes above 4 GiB
-	reservedLowStart  = 0x9fc00    // EBDA, as SeaBIOS reports it with QEMU
+	MaxMemory         = boot.MaxMemory
+	reservedLowStart  = 0x9fc00 // EBDA, as SeaBIOS reports it with QEMU
 	reservedLowEnd    = 0xa0000
 	reservedBIOSStart = 0xf0000 // the BIOS ROM shadow below 1 MiB
 	reservedBIOSEnd   = 0x100000
@@ -54,6 +55,7 @@ const (
 	GDTAddr       = 0x5000 // 5 descriptors, the layout of QEMU's pvh.S GDT
 	StartInfoAddr = 0x6000 // struct hvm_start_info
 	MemmapAddr    = 0x6040 // struct hvm_memmap_table_entry[], up to 16
+	ModlistAddr   = 0x6200 // struct hvm_modlist_entry[1]: the initrd
 	CmdlineAddr   = 0x7000 // NUL-terminated command line
 	CmdlineMax    = 4096   // bytes including the NUL (QEMU's CMDLINE_BUFSIZE)
 	BootAreaStart = GDTAddr
@@ -78,6 +80,7 @@ type Image struct {
 	Cmdline   uint64     // physical address of the command line
 	Memmap    []MemEntry // the memory map handed to the kernel
 	Loaded    []Range    // the PT_LOAD segments' physical ranges (memsz), sorted
+	Initrd    Range      // the initrd module (zero: none)
 }
 
 // MemoryMap returns the memory map for ramSize bytes of RAM, shaped like
@@ -103,6 +106,11 @@ func MemoryMap(ramSize uint64) []MemEntry {
 // (GDT, start_info, memory map, command line). name is used in errors
 // (the kernel's path). It never panics on malformed input.
 func Load(ram []byte, elfData []byte, name, cmdline string) (img *Image, err error) {
+	return load(ram, boot.Files{Kernel: elfData, KernelName: name, Cmdline: cmdline})
+}
+
+func load(ram []byte, files boot.Files) (img *Image, err error) {
+	elfData, name, cmdline := files.Kernel, files.KernelName, files.Cmdline
 	defer func() {
 		// debug/elf is robust, but a malformed file is user input: make
 		// sure it can only ever produce an error.
@@ -168,6 +176,14 @@ func Load(ram []byte, elfData []byte, name, cmdline string) (img *Image, err err
 	}
 
 	img.Memmap = MemoryMap(ramSize)
+	if files.Initrd != nil {
+		r, err := placeInitrd(ramSize, img.Loaded, uint64(len(files.Initrd)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", files.InitrdName, err)
+		}
+		copy(ram[r.Start:], files.Initrd)
+		img.Initrd = r
+	}
 	writeGDT(ram[GDTAddr:])
 	writeStartInfo(ram, img)
 	copy(ram[CmdlineAddr:], cmdline)
@@ -281,9 +297,21 @@ func writeStartInfo(ram []byte, img *Image) {
 	le := binary.LittleEndian
 	le.PutUint32(si[0:], StartInfoMagic)
 	le.PutUint32(si[4:], StartInfoVersion)
-	le.PutUint32(si[8:], 0)  // flags
-	le.PutUint32(si[12:], 0) // nr_modules
-	le.PutUint64(si[16:], 0) // modlist_paddr
+	le.PutUint32(si[8:], 0) // flags
+	if img.Initrd.End > img.Initrd.Start {
+		// One module, the initrd, with no command line (struct
+		// hvm_modlist_entry: paddr, size, cmdline_paddr, reserved).
+		le.PutUint32(si[12:], 1)
+		le.PutUint64(si[16:], ModlistAddr)
+		m := ram[ModlistAddr : ModlistAddr+32]
+		le.PutUint64(m[0:], img.Initrd.Start)
+		le.PutUint64(m[8:], img.Initrd.End-img.Initrd.Start)
+		le.PutUint64(m[16:], 0)
+		le.PutUint64(m[24:], 0)
+	} else {
+		le.PutUint32(si[12:], 0) // nr_modules
+		le.PutUint64(si[16:], 0) // modlist_paddr
+	}
 	le.PutUint64(si[24:], img.Cmdline)
 	le.PutUint64(si[32:], 0) // rsdp_paddr: no ACPI
 	le.PutUint64(si[40:], MemmapAddr)
@@ -326,4 +354,52 @@ func EntryState(s cpu.State, img *Image) cpu.State {
 	s.EFER = 0
 	s.KernelGSBase = 0
 	return s
+}
+
+// initrdTopReserve is the RAM QEMU keeps for the BIOS' ACPI data at the top
+// of low memory; the initrd goes just below it (hw/i386/x86.c).
+const initrdTopReserve = 0x20000
+
+// placeInitrd puts the initrd as QEMU does for a PVH kernel: page aligned,
+// as high as it fits below QEMU's ACPI data, and never over the kernel.
+func placeInitrd(ramSize uint64, loaded []Range, size uint64) (Range, error) {
+	top := ramSize - initrdTopReserve
+	var kernelEnd uint64
+	for _, r := range loaded {
+		kernelEnd = max(kernelEnd, r.End)
+	}
+	if size > top || (top-size)&^0xfff < max(kernelEnd, BootAreaEnd) {
+		return Range{}, fmt.Errorf("initrd of %d MiB does not fit between the kernel's end (%#x) and %#x: give the machine more memory (--memory)",
+			size>>20, kernelEnd, top)
+	}
+	start := (top - size) &^ 0xfff
+	return Range{start, start + size}, nil
+}
+
+// Loader is PVH as a boot.Loader.
+type Loader struct{}
+
+// Name implements boot.Loader.
+func (Loader) Name() string { return "an ELF kernel with a PVH entry note" }
+
+// Probe implements boot.Loader: an ELF file (the note is checked by Load).
+func (Loader) Probe(k []byte) bool { return bytes.HasPrefix(k, []byte(elf.ELFMAG)) }
+
+// Load implements boot.Loader.
+func (Loader) Load(ram []byte, f boot.Files) (*boot.Image, error) {
+	img, err := load(ram, f)
+	if err != nil {
+		return nil, err
+	}
+	out := &boot.Image{
+		Protocol: "PVH",
+		Entry:    uint64(img.Entry),
+		Initrd:   boot.Range(img.Initrd),
+		Cmdline:  img.Cmdline,
+	}
+	for _, r := range img.Loaded {
+		out.Loaded = append(out.Loaded, boot.Range(r))
+	}
+	out.EntryState = func(s cpu.State) cpu.State { return EntryState(s, img) }
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"vmapstack/kernelimg"
+	"vmapstack/target/boot"
 	"vmapstack/target/cpu"
 )
 
@@ -438,4 +439,48 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestInitrdModule: through the boot.Loader, an initrd becomes the one PVH
+// module (start_info nr_modules/modlist_paddr, struct hvm_modlist_entry),
+// placed as QEMU places it: page aligned below the top 128 KiB of RAM.
+func TestInitrdModule(t *testing.T) {
+	ram := make([]byte, 128<<20)
+	initrd := bytes.Repeat([]byte("initrd!"), 100000)
+	img, err := Loader{}.Load(ram, boot.Files{Kernel: kernelimg.ELF, KernelName: "kernel.elf", Initrd: initrd, InitrdName: "initrd.img", Cmdline: "scenario=tasks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := uint64(128<<20-0x20000-len(initrd)) &^ 0xfff
+	if img.Initrd.Start != want || img.Initrd.End != want+uint64(len(initrd)) {
+		t.Fatalf("initrd at %#x-%#x, want %#x", img.Initrd.Start, img.Initrd.End, want)
+	}
+	if !bytes.Equal(ram[want:want+uint64(len(initrd))], initrd) {
+		t.Error("initrd bytes not copied")
+	}
+	le := binary.LittleEndian
+	si := ram[StartInfoAddr:]
+	if n, list := le.Uint32(si[12:]), le.Uint64(si[16:]); n != 1 || list != ModlistAddr {
+		t.Fatalf("nr_modules %d modlist_paddr %#x", n, list)
+	}
+	m := ram[ModlistAddr:]
+	if le.Uint64(m) != want || le.Uint64(m[8:]) != uint64(len(initrd)) || le.Uint64(m[16:]) != 0 {
+		t.Errorf("module entry % x", m[:32])
+	}
+	if s := img.EntryState(cpu.State{}); s.RIP != img.Entry || s.GPR[cpu.RBX] != StartInfoAddr {
+		t.Errorf("entry state rip %#x rbx %#x", s.RIP, s.GPR[cpu.RBX])
+	}
+
+	// Without an initrd, no module.
+	if _, err := (Loader{}).Load(ram, boot.Files{Kernel: kernelimg.ELF, KernelName: "kernel.elf"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := le.Uint32(si[12:]); n != 0 {
+		t.Errorf("nr_modules %d without an initrd", n)
+	}
+	// One that does not fit says so and names the file.
+	_, err = Loader{}.Load(make([]byte, 4<<20), boot.Files{Kernel: kernelimg.ELF, KernelName: "kernel.elf", Initrd: make([]byte, 4<<20), InitrdName: "big.img"})
+	if err == nil || !strings.HasPrefix(err.Error(), "big.img: initrd of 4 MiB does not fit") {
+		t.Errorf("error %v", err)
+	}
 }
