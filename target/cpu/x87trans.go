@@ -268,7 +268,6 @@ func x87Const(op x86asm.Op, rc uint8) ext {
 	return f.fromBig(x87Consts.ln2)
 }
 
-
 // fprem is FPREM (truncating quotient) and FPREM1 (IEEE remainder,
 // quotient rounded to nearest), SDM Vol. 2 FPREM/FPREM1: C2 set when the
 // reduction is partial, else C0 C3 C1 are quotient bits 2 1 0.
