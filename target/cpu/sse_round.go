@@ -187,6 +187,16 @@ func roundPack(f *fpFmt, neg bool, m *big.Int, e int, sticky bool, mx uint32) (u
 	if tiny && mx&x86.MXCSRUM != 0 && mx&x86.MXCSRFZ != 0 {
 		return sgn, x86.MXCSRUE | x86.MXCSRPE
 	}
+	if tiny && mx&x86.MXCSRUM == 0 {
+		// An unmasked underflow delivers no result; PE reports whether
+		// the result rounded with unbounded exponent is inexact (as
+		// the host processor does).
+		_, inexact := roundShift(m, nb-p, sticky, rc, neg)
+		if inexact {
+			return 0, x86.MXCSRUE | x86.MXCSRPE
+		}
+		return 0, x86.MXCSRUE
+	}
 	var q uint64
 	var inexact bool
 	var r uint64
@@ -209,13 +219,20 @@ func roundPack(f *fpFmt, neg bool, m *big.Int, e int, sticky bool, mx uint32) (u
 		default:
 			v = (f.expMax()-1)<<f.frac | f.fracMask()
 		}
+		if mx&x86.MXCSROM == 0 {
+			// unmasked: no result; PE as for an unbounded exponent
+			if inexact {
+				return 0, x86.MXCSROE | x86.MXCSRPE
+			}
+			return 0, x86.MXCSROE
+		}
 		return sgn | v, x86.MXCSROE | x86.MXCSRPE
 	}
 	var fl uint32
 	if inexact {
 		fl |= x86.MXCSRPE
 	}
-	if tiny && (inexact || mx&x86.MXCSRUM == 0) {
+	if tiny && inexact {
 		fl |= x86.MXCSRUE
 	}
 	return sgn | r, fl
