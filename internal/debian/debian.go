@@ -39,7 +39,7 @@ const Busybox = "busybox-static"
 // ErrUnavailable is wrapped by the errors that mean "this host cannot
 // fetch Debian packages" (no apt, no package lists, no network), as
 // opposed to a package that was fetched but is not what we expect.
-var ErrUnavailable = errors.New("Debian packages unavailable")
+var ErrUnavailable = errors.New("cannot fetch Debian packages here")
 
 // CacheDir returns where packages are cached: $VMAPSTACK_DEBIAN_CACHE,
 // else $XDG_CACHE_HOME/vmapstack/debian, else ~/.cache/vmapstack/debian.

@@ -109,7 +109,7 @@ func cleanName(name string) (string, error) {
 	}
 	for _, part := range strings.Split(name, "/") {
 		if part == ".." {
-			return "", fmt.Errorf("invalid archive name %q: contains ..", name)
+			return "", fmt.Errorf("invalid archive name %q: it has a .. component", name)
 		}
 	}
 	return n, nil

@@ -214,7 +214,7 @@ func TestWriterRejects(t *testing.T) {
 		{"no parent", []Entry{{Name: "bin/sh", Type: TypeSymlink, Linkname: "busybox"}}, "parent directory bin"},
 		{"parent is a file", []Entry{{Name: "bin", Type: TypeRegular}, {Name: "bin/x", Type: TypeRegular}}, "parent directory bin"},
 		{"duplicate", []Entry{{Name: "a", Type: TypeRegular}, {Name: "/a", Type: TypeRegular}}, "already in the archive"},
-		{"dotdot", []Entry{{Name: "../etc/passwd", Type: TypeRegular}}, "contains .."},
+		{"dotdot", []Entry{{Name: "../etc/passwd", Type: TypeRegular}}, "has a .. component"},
 		{"empty name", []Entry{{Name: "/", Type: TypeDir}}, "invalid archive name"},
 		{"symlink without target", []Entry{{Name: "l", Type: TypeSymlink}}, "without a target"},
 		{"dir with data", []Entry{{Name: "d", Type: TypeDir, Data: []byte("x")}}, "with contents"},

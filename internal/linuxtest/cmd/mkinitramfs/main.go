@@ -7,6 +7,8 @@
 //	INITRD=/…/initrd.img
 //	RELEASE=6.1.0-57-cloud-amd64
 //	APPEND='console=ttyS0 acpi=off panic=-1'
+//	QEMU_ARGS=('-nographic' '-no-reboot' …)     linuxtest.QEMUArgs, a bash array
+//	STUB_ARGS=('--listen' 'none' …)             linuxtest.StubArgs with -serial's file
 //
 // Both live in the Debian cache (internal/debian.CacheDir); -o copies the
 // initramfs elsewhere.
@@ -20,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"vmapstack/internal/linuxtest"
@@ -27,14 +30,15 @@ import (
 
 func main() {
 	out := flag.String("o", "", "also copy the initramfs to this file (default: print its path in the cache)")
+	serial := flag.String("serial", "com1.log", "the file STUB_ARGS sends COM1 to")
 	flag.Parse()
-	if err := run(*out); err != nil {
+	if err := run(*out, *serial); err != nil {
 		fmt.Fprintf(os.Stderr, "mkinitramfs: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string) error {
+func run(out, serial string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	f, err := linuxtest.Prepare(ctx, "")
@@ -54,6 +58,20 @@ func run(out string) error {
 			return err
 		}
 	}
-	fmt.Printf("KERNEL=%s\nINITRD=%s\nRELEASE=%s\nAPPEND='%s'\n", f.Kernel, initrd, f.Release, linuxtest.Append)
+	fmt.Printf("KERNEL=%s\nINITRD=%s\nRELEASE=%s\n", quote(f.Kernel), quote(initrd), quote(f.Release))
+	fmt.Printf("APPEND=%s\n", quote(linuxtest.Append))
+	fmt.Printf("QEMU_ARGS=(%s)\n", quoteAll(linuxtest.QEMUArgs(f.Kernel, initrd)))
+	fmt.Printf("STUB_ARGS=(%s)\n", quoteAll(linuxtest.StubArgs(f.Kernel, initrd, serial)))
 	return nil
+}
+
+// quote quotes s for bash.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func quoteAll(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = quote(a)
+	}
+	return strings.Join(q, " ")
 }
