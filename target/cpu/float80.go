@@ -111,6 +111,18 @@ type fpCtx struct {
 	mask  uint16 // FCW bits 0-5: exceptions that are masked
 	flags uint16 // exceptions raised, FSW bits 0-5
 	up    bool   // the rounded result is larger in magnitude than the exact one (C1)
+	// srcDenormal: a single or double memory operand was denormal (its
+	// extended form is normal, so the operation cannot see it).
+	srcDenormal bool
+}
+
+// memDenormal raises DE for a denormal memory operand when nothing of
+// higher priority was raised (SDM Vol. 1 4.9.2: stack fault, invalid
+// operand and a QNaN operand come before #D). nan reports a NaN operand.
+func (f *fpCtx) memDenormal(nan bool) {
+	if f.srcDenormal && !nan && f.flags&x86.FSWIE == 0 && f.flags&x86.FSWZE == 0 {
+		f.flags |= x86.FSWDE
+	}
 }
 
 func newFPCtx(fcw uint16) fpCtx {
@@ -723,7 +735,9 @@ func extFromInt(v int64) ext {
 
 // fromBinary converts an IEEE single (fracBits 23, expBits 8) or double
 // (52, 11) exactly (FLD m32/m64): an SNaN raises IE and is quieted, a
-// denormal raises DE (SDM Vol. 2 FLD). Without quiet an SNaN stays one,
+// denormal sets srcDenormal: the caller raises DE unless an exception of
+// higher priority (stack fault, NaN or invalid operand) happened, SDM
+// Vol. 1 4.9.2 (SDM Vol. 2 FLD). Without quiet an SNaN stays one,
 // for the operation that uses it to see (arithmetic with a memory
 // operand).
 func (f *fpCtx) fromBinary(v uint64, fracBits, expBits uint, quiet bool) ext {
@@ -748,7 +762,7 @@ func (f *fpCtx) fromBinary(v uint64, fracBits, expBits uint, quiet bool) ext {
 		if frac == 0 {
 			return zeroExt(neg)
 		}
-		f.flags |= x86.FSWDE
+		f.srcDenormal = true
 		n := bits.LeadingZeros64(fm)
 		return ext{se: uint16(1 - bias + extBias - int32(n)), m: fm << uint(n)}.signed(neg)
 	}

@@ -66,8 +66,10 @@ func evalF80(op string, fcw uint16, a, b ext) (ext, uint16) {
 		r.m = f.toInt(a, 8, fpRZ)
 	case "fld32":
 		r = f.fromBinary(a.m&0xffffffff, 23, 8, true)
+		f.memDenormal(false)
 	case "fld64":
 		r = f.fromBinary(a.m, 52, 11, true)
+		f.memDenormal(false)
 	case "com", "ucom":
 		switch f.compare(a, b, op == "ucom") {
 		case cmpLess:

@@ -303,6 +303,7 @@ func (c *CPU) x87Arith(in *inst, op x86asm.Op) {
 	if !okA {
 		r = indefinite()
 	} else {
+		f.memDenormal(a.isNaN() || b.isNaN() || a.unsupported())
 		switch op {
 		case x86asm.FADD, x86asm.FADDP, x86asm.FIADD:
 			r = f.add(a, b, false)
@@ -379,6 +380,7 @@ func (c *CPU) x87Compare(in *inst, op x86asm.Op) {
 	r := cmpUnordered
 	if okA && okB {
 		r = f.compare(a, b, quiet)
+		f.memDenormal(a.isNaN() || b.isNaN())
 	}
 	if f.ok() {
 		if eflags {
@@ -530,6 +532,9 @@ func (c *CPU) fld(in *inst) {
 		v = c.memReal(&f, in, true)
 	} else {
 		v, _ = c.fread(&f, int(in.args[0].reg))
+	}
+	if c.fempty(7) {
+		f.memDenormal(false) // a stack overflow takes precedence
 	}
 	c.pushResult(&f, v)
 	c.x87Commit(&f)
@@ -913,9 +918,8 @@ func (c *CPU) fbstp(in *inst) {
 				out[1] = 0x8000
 			}
 		default:
-			if v.isDenorm() {
-				f.flags |= x86.FSWDE
-			}
+			// a denormal source raises no DE (FBSTP's exceptions are
+			// #IS, #IA and #P, SDM Vol. 2 FBSTP; as the host does)
 			mag, over, inexact, up := f.roundInt(v, f.rc)
 			if over || mag >= 1000000000000000000 {
 				f.flags |= x86.FSWIE

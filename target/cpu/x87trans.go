@@ -393,6 +393,9 @@ func (c *CPU) x87Trans(op x86asm.Op) {
 		}
 	case x86asm.FSIN, x86asm.FCOS, x86asm.FPTAN, x86asm.FSINCOS:
 		push := op == x86asm.FPTAN || op == x86asm.FSINCOS
+		// C2 is cleared unless the operand is out of range, also after a
+		// stack fault (SDM Vol. 2 FSIN: "set to 0" otherwise).
+		c.fpu.FSTAT &^= x86.FSWC2
 		if !ok {
 			if f.ok() {
 				c.fset(0, indefinite())
@@ -409,7 +412,6 @@ func (c *CPU) x87Trans(op x86asm.Op) {
 			}
 			break
 		}
-		c.fpu.FSTAT &^= x86.FSWC2
 		if trigOutOfRange(a) {
 			// Out of range: C2 set, the operand unchanged (SDM Vol. 2 FSIN).
 			c.fpu.FSTAT |= x86.FSWC2
