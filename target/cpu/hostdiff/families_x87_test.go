@@ -299,8 +299,8 @@ func (g *gen) x87Mem(kind string) operand {
 	case "bcd":
 		// Valid packed BCD only: FBLD "If the source operand contains
 		// invalid BCD digits, the result is undefined" (Vol. 2A FBLD);
-		// bits 72-78 are "don't care" in the format (Vol. 1 Table 4-x,
-		// packed BCD), so they are 0 here.
+		// bits 72-78 are not part of the value (Vol. 1 4.7, packed BCD
+		// integers), so they are 0 here.
 		nd := []int{0, 1, 2, 5, 10, 18, 18, 18}[g.r.Intn(8)]
 		for j := range b {
 			b[j] = 0
@@ -392,8 +392,8 @@ func shapeFscale(g *gen, f *x87Form, in *insn) {
 // FPREM1 return a partial remainder whose exponent is reduced by an
 // amount the SDM leaves to the implementation ("the exponent of the
 // partial remainder will be less than the exponent of the original
-// dividend by at least 32", Vol. 2A FPREM: "an implementation-dependent
-// number in the range 32 to 63"). Zeros, infinities and NaNs keep their
+// dividend by at least 32", Vol. 2A FPREM, whose Operation has "N := An
+// implementation-dependent number between 32 and 63"). Zeros, infinities and NaNs keep their
 // defined results.
 func shapeFprem(g *gen, f *x87Form, in *insn) {
 	s := &g.c.fp.in
@@ -557,10 +557,10 @@ func shapeTrans(g *gen, f *x87Form, in *insn) {
 // Vol. 1 Figure 8-9): the reserved upper halves of the FCW, FSW and FTW
 // doublewords (offsets 2, 6, 10) and the FPU instruction and data
 // pointers with the opcode (offsets 12-27: FIP, FCS, FOP, FDP, FDS),
-// which AMD processors store only while an exception is pending (AMD APM
-// Vol. 5, FNSAVE/FNSTENV: "the x87 instruction and data pointers and the
-// opcode are saved only if an exception is pending") and Intel ones may
-// store as zero (FCS/FDS deprecation, CPUID.(EAX=07H,ECX=0):EBX[13]).
+// which an AMD EPYC host stores as zeros when no exception is pending (as
+// AMD documents for FXSAVE, AMD APM Vol. 5) and Intel processors may
+// store with FCS/FDS zero (deprecated when CPUID.(EAX=07H,ECX=0):EBX[13]
+// = 1). docs/qemu-differences.md §11.
 func x87Masks(c *testCase, off int) {
 	c.undefMem = append(c.undefMem, [2]int{off + 2, 2}, [2]int{off + 6, 2}, [2]int{off + 10, 2}, [2]int{off + 12, 16})
 }

@@ -128,7 +128,7 @@ func (g *gen) intLanes(b []byte) {
 // two, the largest and smallest normals, and random values.
 func (g *gen) f32() uint32 {
 	sign := uint32(g.r.Intn(2)) << 31
-	switch g.r.Intn(12) {
+	switch g.r.Intn(13) {
 	case 0:
 		return sign
 	case 1:
@@ -162,6 +162,12 @@ func (g *gen) f32() uint32 {
 		return sign | uint32(100+g.r.Intn(55))<<23 | m&0x7fffff
 	case 9:
 		return g.r.Uint32()
+	case 10:
+		// Near the underflow threshold: a few ulps around 2^-63 (whose
+		// products land next to the smallest normal 2^-126) and around
+		// 2^-126 itself, where tininess and denormal rounding meet.
+		e := []uint32{64, 63, 1, 2, 126, 127}[g.r.Intn(6)]
+		return sign | uint32(int64(e<<23)+int64(g.r.Intn(9)-4))
 	}
 	return sign | uint32(110+g.r.Intn(35))<<23 | uint32(g.r.Intn(1<<23))
 }
@@ -169,7 +175,7 @@ func (g *gen) f32() uint32 {
 // f64 is f32's double-precision counterpart.
 func (g *gen) f64() uint64 {
 	sign := uint64(g.r.Intn(2)) << 63
-	switch g.r.Intn(12) {
+	switch g.r.Intn(13) {
 	case 0:
 		return sign
 	case 1:
@@ -200,6 +206,11 @@ func (g *gen) f64() uint64 {
 		return sign | uint64(900+g.r.Intn(250))<<52 | m&(1<<52-1)
 	case 9:
 		return g.r.Uint64()
+	case 10:
+		// Near the underflow threshold (see f32): 2^-511, 2^-1022, and
+		// the single-precision threshold 2^-126 for CVTSD2SS.
+		e := []uint64{512, 511, 1, 2, 1023, 1023 - 126, 1023 - 127, 1023 - 149, 1023 - 150}[g.r.Intn(9)]
+		return sign | uint64(int64(e<<52)+int64(g.r.Intn(9)-4)<<g.r.Intn(30))
 	}
 	return sign | uint64(1000+g.r.Intn(50))<<52 | uint64(g.r.Int63n(1<<52))
 }
