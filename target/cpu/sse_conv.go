@@ -265,7 +265,7 @@ func cvtFPToFP(from, to *fpFmt, x uint64, mx uint32) (uint64, uint32) {
 	if mx&(x86.MXCSRRC|x86.MXCSRFZ) == 0 && from.ordinary(x) {
 		v := from.toF64(x)
 		r := float32(v)
-		if av := math.Abs(float64(r)); av >= 0x1p-126 && !math.IsInf(float64(r), 0) {
+		if math.Abs(v) >= 0x1p-126 && !math.IsInf(float64(r), 0) {
 			if float64(r) != v {
 				fl |= x86.MXCSRPE
 			}

@@ -338,8 +338,10 @@ func fastArith(f *fpFmt, op fpOp, a, b uint64) (uint64, uint32, bool) {
 		}
 		res = math.Float64bits(r)
 	} else {
+		// Tininess is judged on the unbounded-exponent result: r, not
+		// r32, which may have rounded up to the smallest normal.
 		r32 := float32(r)
-		if math.IsInf(float64(r32), 0) || (r32 != 0 && math.Abs(float64(r32)) < 0x1p-126) || (r32 == 0 && r != 0) {
+		if math.IsInf(float64(r32), 0) || (r != 0 && math.Abs(r) < 0x1p-126) {
 			return 0, 0, false
 		}
 		if float64(r32) != r {

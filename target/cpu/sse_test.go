@@ -10,16 +10,16 @@ import (
 )
 
 const (
-	cr4OSFXSR     = 1 << 9
-	cr4OSXMMEXCPT = 1 << 10
-	cr0EM         = 1 << 2
-	cr0TS         = 1 << 3
+	sseCr4OSFXSR     = 1 << 9
+	sseCr4OSXMMEXCPT = 1 << 10
+	sseCr0EM         = 1 << 2
+	sseCr0TS         = 1 << 3
 
-	vecUD = 6
-	vecNM = 7
-	vecGP = 13
-	vecMF = 16
-	vecXM = 19
+	sseVecUD = 6
+	sseVecNM = 7
+	sseVecGP = 13
+	sseVecMF = 16
+	sseVecXM = 19
 )
 
 // sseRow is one natively recorded case (sse_native_table_test.go).
@@ -57,7 +57,7 @@ func getMM(s *cpu.State, r int) uint64 { return binary.LittleEndian.Uint64(s.ST[
 // sseSetup enables SSE (CR4.OSFXSR, OSXMMEXCPT) for a snippet.
 func sseSetup(f func(ram []byte, s *cpu.State)) func(ram []byte, s *cpu.State) {
 	return func(ram []byte, s *cpu.State) {
-		s.CR4 |= cr4OSFXSR | cr4OSXMMEXCPT
+		s.CR4 |= sseCr4OSFXSR | sseCr4OSXMMEXCPT
 		if f != nil {
 			f(ram, s)
 		}
@@ -235,15 +235,15 @@ func TestSSEMemoryForms(t *testing.T) {
 	misalign := func(ram []byte, s *cpu.State) { s.GPR[cpu.RAX] = dataAddr + 8 }
 	runSSEFaults(t, []sseFault{
 		{name: "movaps load", asm: "movaps (%rax),%xmm0", setup: withPattern(nil), vector: -1, check: wantXMM(0, pat0, pat1)},
-		{name: "movaps misaligned", asm: "movaps (%rax),%xmm0", setup: withPattern(misalign), vector: vecGP},
-		{name: "movdqa store misaligned", asm: "movdqa %xmm1,(%rax)", setup: withPattern(misalign), vector: vecGP,
+		{name: "movaps misaligned", asm: "movaps (%rax),%xmm0", setup: withPattern(misalign), vector: sseVecGP},
+		{name: "movdqa store misaligned", asm: "movdqa %xmm1,(%rax)", setup: withPattern(misalign), vector: sseVecGP,
 			check: wantMem(dataAddr+8, []byte{0x18, 0x19})},
 		{name: "movups misaligned", asm: "movups (%rax),%xmm0", setup: withPattern(misalign), vector: -1, check: wantXMM(0, pat1, pat2)},
 		{name: "movdqu store misaligned", asm: "movdqu %xmm1,(%rax)", setup: withPattern(misalign), vector: -1,
 			check: wantMem(dataAddr+8, []byte{0xa7, 0xa6, 0xa5, 0xa4, 0xa3, 0xa2, 0xa1, 0xa0, 0xb7, 0xb6, 0xb5, 0xb4, 0xb3, 0xb2, 0xb1, 0xb0, 0x28})},
 		{name: "lddqu misaligned", asm: "lddqu 1(%rax),%xmm0", setup: withPattern(nil), vector: -1, check: wantXMM(0, 0x1817161514131211, 0x201f1e1d1c1b1a19)},
-		{name: "paddb m128 misaligned", asm: "paddb 4(%rax),%xmm0", setup: withPattern(nil), vector: vecGP},
-		{name: "addps m128 misaligned", asm: "addps 4(%rax),%xmm0", setup: withPattern(nil), vector: vecGP},
+		{name: "paddb m128 misaligned", asm: "paddb 4(%rax),%xmm0", setup: withPattern(nil), vector: sseVecGP},
+		{name: "addps m128 misaligned", asm: "addps 4(%rax),%xmm0", setup: withPattern(nil), vector: sseVecGP},
 		{name: "addss m32 misaligned", asm: "addss 1(%rax),%xmm0", setup: withPattern(nil), vector: -1},
 		{name: "movss load zeroes", asm: "movss (%rax),%xmm0", setup: withPattern(nil), vector: -1, check: wantXMM(0, 0x13121110, 0)},
 		{name: "movsd load zeroes", asm: "movsd (%rax),%xmm0", setup: withPattern(nil), vector: -1, check: wantXMM(0, pat0, 0)},
@@ -268,7 +268,7 @@ func TestSSEMemoryForms(t *testing.T) {
 		}), vector: -1, check: wantXMM(0, 0xc000000000000000, 0x0f0e0d0c0b0a0908)},
 		{name: "movnti", asm: "movnti %ecx,2(%rax)", setup: withPattern(func(ram []byte, s *cpu.State) { s.GPR[cpu.RCX] = 0xdeadbeef }), vector: -1,
 			check: wantMem(dataAddr, []byte{0x10, 0x11, 0xef, 0xbe, 0xad, 0xde, 0x16})},
-		{name: "movntdq misaligned", asm: "movntdq %xmm0,8(%rax)", setup: withPattern(nil), vector: vecGP},
+		{name: "movntdq misaligned", asm: "movntdq %xmm0,8(%rax)", setup: withPattern(nil), vector: sseVecGP},
 		{name: "maskmovdqu", asm: "maskmovdqu %xmm1,%xmm0", setup: withPattern(func(ram []byte, s *cpu.State) {
 			s.GPR[cpu.RDI] = dataAddr + 1
 			putXMM(s, 1, 0x8000000000000080, 0x0000000000ff0000) // bytes 0, 7 and 10
@@ -309,22 +309,22 @@ func TestSSEExceptionConditions(t *testing.T) {
 	}
 	runSSEFaults(t, []sseFault{
 		// SDM Vol. 3A 13.1, Vol. 2 ch. 2.5 exception classes
-		{name: "no OSFXSR: SSE #UD", asm: "addps %xmm1,%xmm0", setup: cr(0, cr4OSFXSR), vector: vecUD},
-		{name: "no OSFXSR: movd #UD", asm: "movd %eax,%xmm0", setup: cr(0, cr4OSFXSR), vector: vecUD},
-		{name: "no OSFXSR: ldmxcsr #UD", asm: "ldmxcsr (%rax)", setup: cr(0, cr4OSFXSR), vector: vecUD},
-		{name: "no OSFXSR: MMX runs", asm: "paddb %mm1,%mm0", setup: cr(0, cr4OSFXSR), vector: -1},
-		{name: "EM: SSE #UD", asm: "pxor %xmm1,%xmm0", setup: cr(cr0EM, 0), vector: vecUD},
-		{name: "EM: MMX #UD", asm: "pxor %mm1,%mm0", setup: cr(cr0EM, 0), vector: vecUD},
-		{name: "EM: EMMS #UD", asm: "emms", setup: cr(cr0EM, 0), vector: vecUD},
-		{name: "EM: FXSAVE #NM", asm: "fxsave64 (%rax)", setup: cr(cr0EM, 0), vector: vecNM},
-		{name: "TS: SSE #NM", asm: "movdqa %xmm1,%xmm0", setup: cr(cr0TS, 0), vector: vecNM},
-		{name: "TS: MMX #NM", asm: "movq %mm1,%mm0", setup: cr(cr0TS, 0), vector: vecNM},
-		{name: "TS: FXRSTOR #NM", asm: "fxrstor64 (%rax)", setup: cr(cr0TS, 0), vector: vecNM},
-		{name: "TS: STMXCSR #NM", asm: "stmxcsr (%rax)", setup: cr(cr0TS, 0), vector: vecNM},
-		{name: "TS: MOVNTI runs", asm: "movnti %ecx,(%rax)", setup: cr(cr0TS, 0), vector: -1},
-		{name: "pending x87: MMX #MF", asm: "paddb %mm1,%mm0", setup: pending, vector: vecMF},
-		{name: "pending x87: EMMS #MF", asm: "emms", setup: pending, vector: vecMF},
-		{name: "pending x87: CVTPI2PS #MF", asm: "cvtpi2ps %mm1,%xmm0", setup: pending, vector: vecMF},
+		{name: "no OSFXSR: SSE #UD", asm: "addps %xmm1,%xmm0", setup: cr(0, sseCr4OSFXSR), vector: sseVecUD},
+		{name: "no OSFXSR: movd #UD", asm: "movd %eax,%xmm0", setup: cr(0, sseCr4OSFXSR), vector: sseVecUD},
+		{name: "no OSFXSR: ldmxcsr #UD", asm: "ldmxcsr (%rax)", setup: cr(0, sseCr4OSFXSR), vector: sseVecUD},
+		{name: "no OSFXSR: MMX runs", asm: "paddb %mm1,%mm0", setup: cr(0, sseCr4OSFXSR), vector: -1},
+		{name: "EM: SSE #UD", asm: "pxor %xmm1,%xmm0", setup: cr(sseCr0EM, 0), vector: sseVecUD},
+		{name: "EM: MMX #UD", asm: "pxor %mm1,%mm0", setup: cr(sseCr0EM, 0), vector: sseVecUD},
+		{name: "EM: EMMS #UD", asm: "emms", setup: cr(sseCr0EM, 0), vector: sseVecUD},
+		{name: "EM: FXSAVE #NM", asm: "fxsave64 (%rax)", setup: cr(sseCr0EM, 0), vector: sseVecNM},
+		{name: "TS: SSE #NM", asm: "movdqa %xmm1,%xmm0", setup: cr(sseCr0TS, 0), vector: sseVecNM},
+		{name: "TS: MMX #NM", asm: "movq %mm1,%mm0", setup: cr(sseCr0TS, 0), vector: sseVecNM},
+		{name: "TS: FXRSTOR #NM", asm: "fxrstor64 (%rax)", setup: cr(sseCr0TS, 0), vector: sseVecNM},
+		{name: "TS: STMXCSR #NM", asm: "stmxcsr (%rax)", setup: cr(sseCr0TS, 0), vector: sseVecNM},
+		{name: "TS: MOVNTI runs", asm: "movnti %ecx,(%rax)", setup: cr(sseCr0TS, 0), vector: -1},
+		{name: "pending x87: MMX #MF", asm: "paddb %mm1,%mm0", setup: pending, vector: sseVecMF},
+		{name: "pending x87: EMMS #MF", asm: "emms", setup: pending, vector: sseVecMF},
+		{name: "pending x87: CVTPI2PS #MF", asm: "cvtpi2ps %mm1,%xmm0", setup: pending, vector: sseVecMF},
 		{name: "pending x87: SSE runs", asm: "paddb %xmm1,%xmm0", setup: pending, vector: -1},
 		// unmasked SIMD floating-point exceptions (SDM Vol. 1 11.5.3):
 		// the destination is unchanged, the flags are set
@@ -332,17 +332,17 @@ func TestSSEExceptionConditions(t *testing.T) {
 			putXMM(s, 0, 0x3ff0000000000000, 7)
 			putXMM(s, 1, 0, 0)
 			s.MXCSR = 0x1d80
-		}), vector: vecXM, check: wantMXCSR(0x1d84)},
+		}), vector: sseVecXM, check: wantMXCSR(0x1d84)},
 		{name: "ZE unmasked without OSXMMEXCPT #UD", asm: "divsd %xmm1,%xmm0", setup: withPattern(func(ram []byte, s *cpu.State) {
 			putXMM(s, 0, 0x3ff0000000000000, 7)
 			putXMM(s, 1, 0, 0)
 			s.MXCSR = 0x1d80
-			s.CR4 &^= cr4OSXMMEXCPT
-		}), vector: vecUD, check: wantMXCSR(0x1d84)},
+			s.CR4 &^= sseCr4OSXMMEXCPT
+		}), vector: sseVecUD, check: wantMXCSR(0x1d84)},
 		{name: "PE unmasked #XM", asm: "addsd %xmm1,%xmm0", setup: withPattern(func(ram []byte, s *cpu.State) {
 			one(ram, s)
 			s.MXCSR = 0x0f80
-		}), vector: vecXM, check: wantMXCSR(0x0fa0)},
+		}), vector: sseVecXM, check: wantMXCSR(0x0fa0)},
 		{name: "PE masked", asm: "addsd %xmm1,%xmm0", setup: withPattern(func(ram []byte, s *cpu.State) {
 			one(ram, s)
 		}), vector: -1, check: all(wantMXCSR(0x1fa0), wantXMM(0, 0x3ff0000000000000, 0))},
@@ -354,32 +354,32 @@ func TestSSEExceptionConditions(t *testing.T) {
 			putXMM(s, 0, 0x3ff0000000000000, 0)
 			putXMM(s, 1, 0, 0)
 			s.MXCSR = 0x1d80
-		}), vector: vecXM, check: wantMXCSR(0x1d85)},
+		}), vector: sseVecXM, check: wantMXCSR(0x1d85)},
 		{name: "UE unmasked, exact tiny", asm: "mulsd %xmm1,%xmm0", setup: withPattern(func(ram []byte, s *cpu.State) {
 			putXMM(s, 0, 0x0010000000000000, 0)
 			putXMM(s, 1, 0x3fe0000000000000, 0)
 			s.MXCSR = 0x1780
-		}), vector: vecXM, check: wantMXCSR(0x1790)},
+		}), vector: sseVecXM, check: wantMXCSR(0x1790)},
 		{name: "OE unmasked, inexact", asm: "mulsd %xmm1,%xmm0", setup: withPattern(func(ram []byte, s *cpu.State) {
 			putXMM(s, 0, 0x7fe0000000000001, 0)
 			putXMM(s, 1, 0x4000000000000001, 0)
 			s.MXCSR = 0x1b80
-		}), vector: vecXM, check: wantMXCSR(0x1ba8)},
+		}), vector: sseVecXM, check: wantMXCSR(0x1ba8)},
 		{name: "IE unmasked COMISD: flags unchanged", asm: "comisd %xmm1,%xmm0", setup: withPattern(func(ram []byte, s *cpu.State) {
 			putXMM(s, 1, 0x7ff8000000000000, 0)
 			s.MXCSR = 0x1f00
-		}), vector: vecXM, check: wantMXCSR(0x1f01)},
+		}), vector: sseVecXM, check: wantMXCSR(0x1f01)},
 		{name: "IE unmasked CVTSD2SI: RAX unchanged", asm: "cvtsd2si %xmm1,%rax", setup: withPattern(func(ram []byte, s *cpu.State) {
 			putXMM(s, 1, 0x7ff8000000000000, 0)
 			s.MXCSR = 0x1f00
-		}), vector: vecXM, check: func(t *testing.T, st *cpu.State, ram []byte) {
+		}), vector: sseVecXM, check: func(t *testing.T, st *cpu.State, ram []byte) {
 			if st.GPR[cpu.RAX] != dataAddr || st.MXCSR != 0x1f01 {
 				t.Errorf("RAX %#x MXCSR %#x", st.GPR[cpu.RAX], st.MXCSR)
 			}
 		}},
 		{name: "LDMXCSR reserved bit #GP", asm: "ldmxcsr (%rax)", setup: withPattern(func(ram []byte, s *cpu.State) {
 			binary.LittleEndian.PutUint32(ram[dataAddr:], 0x11f80)
-		}), vector: vecGP, check: wantMXCSR(0x1f80)},
+		}), vector: sseVecGP, check: wantMXCSR(0x1f80)},
 		{name: "LDMXCSR all defined bits", asm: "ldmxcsr (%rax)", setup: withPattern(func(ram []byte, s *cpu.State) {
 			binary.LittleEndian.PutUint32(ram[dataAddr:], 0xffff)
 		}), vector: -1, check: wantMXCSR(0xffff)},
@@ -521,13 +521,13 @@ func TestSSEFXSAVE(t *testing.T) {
 	runSSEFaults(t, []sseFault{
 		{name: "fxsave64", asm: "fxsave64 (%rax)", setup: fill(nil), vector: -1, check: checkImage(true)},
 		{name: "fxsave", asm: "fxsave (%rax)", setup: fill(nil), vector: -1, check: checkImage(false)},
-		{name: "fxsave misaligned", asm: "fxsave 8(%rax)", setup: fill(nil), vector: vecGP,
+		{name: "fxsave misaligned", asm: "fxsave 8(%rax)", setup: fill(nil), vector: sseVecGP,
 			check: wantMem(dataAddr, []byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee})},
 		{name: "fxrstor64", asm: "fxrstor64 (%rax)", setup: withPattern(image), vector: -1, check: checkRestored},
 		{name: "fxrstor reserved MXCSR #GP", asm: "fxrstor64 (%rax)", setup: withPattern(func(ram []byte, s *cpu.State) {
 			image(ram, s)
 			le.PutUint32(ram[dataAddr+24:], 0x10000)
-		}), vector: vecGP, check: wantMXCSR(0x1f80)},
+		}), vector: sseVecGP, check: wantMXCSR(0x1f80)},
 		{name: "fxsave then fxrstor", asm: "fxsave64 (%rax); movq $0, %rcx; ldmxcsr 512(%rax); pxor %xmm15,%xmm15; fxrstor64 (%rax)",
 			setup: fill(func(ram []byte, s *cpu.State) {
 				le.PutUint32(ram[dataAddr+512:], 0x1f80)
