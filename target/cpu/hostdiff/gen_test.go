@@ -159,6 +159,18 @@ var families = []family{
 	{"nop", (*gen).nop},
 	{"pair", (*gen).pair},
 	{"smc", (*gen).smc},
+	// FP families (families_sse_test.go, families_x87_test.go): each
+	// passed 0 mismatches in 100,000 cases with seeds 1-5 before moving
+	// here from pendingFamilies.
+	{"sse-arith", (*gen).sseArith},
+	{"sse-compare", (*gen).sseCompare},
+	{"sse-move", (*gen).sseMove},
+	{"sse-convert", (*gen).sseConvert},
+	{"sse-gpr", (*gen).sseGPR},
+	{"sse-int", (*gen).sseInt},
+	{"sse-state", (*gen).sseState},
+	{"x87-misc", (*gen).x87Misc},
+	{"x87-state", (*gen).x87State},
 }
 
 // selectFamilies returns the families a run draws from: families, plus
@@ -203,19 +215,10 @@ func familyNames(fs []family) string {
 // several seeds; TestPendingFamiliesListed names each one still here and
 // why.
 var pendingFamilies = []family{
-	{"sse-arith", (*gen).sseArith},
-	{"sse-compare", (*gen).sseCompare},
-	{"sse-move", (*gen).sseMove},
-	{"sse-convert", (*gen).sseConvert},
-	{"sse-gpr", (*gen).sseGPR},
-	{"sse-int", (*gen).sseInt},
-	{"sse-state", (*gen).sseState},
 	{"x87-load", (*gen).x87Loads},
 	{"x87-store", (*gen).x87Stores},
 	{"x87-arith", (*gen).x87Arith},
 	{"x87-compare", (*gen).x87Compares},
-	{"x87-misc", (*gen).x87Misc},
-	{"x87-state", (*gen).x87State},
 	{"x87-trans", (*gen).x87Trans},
 }
 
