@@ -42,7 +42,9 @@ const Busybox = "busybox-static"
 var ErrUnavailable = errors.New("cannot fetch Debian packages here")
 
 // CacheDir returns where packages are cached: $VMAPSTACK_DEBIAN_CACHE,
-// else $XDG_CACHE_HOME/vmapstack/debian, else ~/.cache/vmapstack/debian.
+// else $XDG_CACHE_HOME/vmapstack/debian, else ~/.cache/vmapstack/debian;
+// with no home directory either (a bare CI environment), a directory
+// under the system's temporary directory.
 func CacheDir() (string, error) {
 	if d := os.Getenv("VMAPSTACK_DEBIAN_CACHE"); d != "" {
 		return d, nil
@@ -50,11 +52,10 @@ func CacheDir() (string, error) {
 	if d := os.Getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, "vmapstack", "debian"), nil
 	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("debian cache directory: %w (set VMAPSTACK_DEBIAN_CACHE)", err)
+	if home, err := os.UserHomeDir(); err == nil && filepath.IsAbs(home) {
+		return filepath.Join(home, ".cache", "vmapstack", "debian"), nil
 	}
-	return filepath.Join(home, ".cache", "vmapstack", "debian"), nil
+	return filepath.Join(os.TempDir(), "vmapstack-debian-cache"), nil
 }
 
 // Package is one fetched and unpacked package.

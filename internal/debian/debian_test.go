@@ -82,6 +82,11 @@ func TestCacheDir(t *testing.T) {
 	if d, err := CacheDir(); err != nil || d != "/home/dev/.cache/vmapstack/debian" {
 		t.Errorf("with HOME only: %q, %v", d, err)
 	}
+	t.Setenv("HOME", "")
+	t.Setenv("XDG_CACHE_HOME", "")
+	if d, err := CacheDir(); err != nil || d != filepath.Join(os.TempDir(), "vmapstack-debian-cache") {
+		t.Errorf("with no HOME: %q, %v", d, err)
+	}
 }
 
 // TestCacheLayout checks that a cache entry is found where the layout
