@@ -82,11 +82,10 @@ func (c *CPU) x87Pending() {
 func (c *CPU) x87Pointers(in *inst) {
 	c.fpu.FIOFF = uint32(c.rip)
 	c.fpu.FISEG = uint32(c.seg[CS].Sel)
-	var buf [15]byte
-	n, _ := c.ReadLinear(c.lin(CS, c.rip), buf[:in.len])
-	for i := 0; i+1 < n; i++ {
-		if b := buf[i]; b >= 0xd8 && b <= 0xdf {
-			c.fpu.FOP = uint32(b&7)<<8 | uint32(buf[i+1])
+	// The instruction was just fetched: its bytes translate (TLB hits).
+	for i := uint64(0); i+1 < uint64(in.len); i++ {
+		if b := c.codeByte(c.rip + i); b >= 0xd8 && b <= 0xdf {
+			c.fpu.FOP = uint32(b&7)<<8 | uint32(c.codeByte(c.rip+i+1))
 			break
 		}
 	}
@@ -94,6 +93,15 @@ func (c *CPU) x87Pointers(in *inst) {
 		c.fpu.FOOFF = uint32(c.ea(in))
 		c.fpu.FOSEG = uint32(c.seg[in.mseg].Sel)
 	}
+}
+
+// codeByte is the byte at offset off in CS, read as a fetch.
+func (c *CPU) codeByte(off uint64) byte {
+	p := c.xlate(c.lin(CS, off), accFetch)
+	if p < uint64(len(c.ram)) {
+		return c.ram[p]
+	}
+	return 0xff
 }
 
 // Stack and tag helpers. ST(i) is physical register (TOP+i) mod 8.

@@ -14,7 +14,7 @@ import (
 // are correctly rounded (the SDM allows up to 1 ulp; real processors are
 // within it, SDM Vol. 1 8.3.10).
 
-const transPrec = 320
+const transPrec = 192
 
 // x87Consts holds pi, ln 2, log2 e, log2 10 and log10 2 at transPrec
 // bits; filled once at package initialisation and only read afterwards.
@@ -105,12 +105,18 @@ func bigLog(x *big.Float, ln2 *big.Float) *big.Float {
 		m.SetMantExp(m, 1)
 		e--
 	}
+	// ln m = 2^k ln m^(1/2^k): square roots bring m near 1, where the
+	// series converges fast (m - 1 loses no relative accuracy: m is exact).
+	const k = 4
 	one := new(big.Float).SetPrec(prec).SetInt64(1)
+	for i := 0; i < k; i++ {
+		m.Sqrt(m)
+	}
 	num := new(big.Float).SetPrec(prec).Sub(m, one)
 	den := new(big.Float).SetPrec(prec).Add(m, one)
 	z := new(big.Float).SetPrec(prec).Quo(num, den)
 	r := bigAtanhSeries(z, prec)
-	r.Mul(r, new(big.Float).SetInt64(2))
+	r.SetMantExp(r, 1+k)
 	el := new(big.Float).SetPrec(prec).Mul(ln2, new(big.Float).SetInt64(int64(e)))
 	return r.Add(r, el)
 }
@@ -474,10 +480,12 @@ func (f *fpCtx) trig(op x86asm.Op, a ext) (ext, ext) {
 		case x86asm.FSIN:
 			return f.fromBig(nudged(a, -1)), ext{}
 		case x86asm.FPTAN:
-			// tan x is above x, yet the host rounds as if below for
-			// denormal operands; follow it there.
+			// tan x is above x, yet the host returns a denormal x
+			// itself, inexact and underflowing, in every rounding mode.
 			if a.isDenorm() {
-				return f.fromBig(nudged(a, -1)), one
+				f.flags |= x86.FSWUE | x86.FSWPE
+				f.up = false
+				return a, one
 			}
 			return f.fromBig(nudged(a, 1)), one
 		case x86asm.FSINCOS:
