@@ -238,6 +238,13 @@ func (g *gen) sseFamily(forms []sseForm) (*insn, string, bool) {
 		in.pfx = []byte{f.pfx}
 	}
 	in.w = f.w
+	rexW := ""
+	if !f.w && f.reg != kG && f.rm != kG && g.chance(16) {
+		// REX.W where it selects nothing: these forms have no 64-bit
+		// operand-size variant in their opcode tables (SDM Vol. 2A
+		// 2.2.1.2), so the processor ignores it.
+		in.w, rexW = true, " rex.w"
+	}
 	in.op = []byte{0x0f, f.op}
 	in.modrm = true
 	mmxState := f.reg == kM || f.rm == kM
@@ -302,7 +309,7 @@ func (g *gen) sseFamily(forms []sseForm) (*insn, string, bool) {
 			return nil, "", false
 		}
 	}
-	return in, fmt.Sprintf("%s %s", f.name, form), true
+	return in, fmt.Sprintf("%s %s%s", f.name, form, rexW), true
 }
 
 // fpc returns the case's FP part, creating it with a random FP state.
