@@ -68,7 +68,7 @@ func (l *lanes) set(f *fpFmt, i int, v uint64) {
 	*p = *p&^(0xffffffff<<sh) | (v&0xffffffff)<<sh
 }
 
-func count(f *fpFmt) int {
+func laneCount(f *fpFmt) int {
 	if f == fmtD {
 		return 2
 	}
@@ -147,7 +147,7 @@ func (c *CPU) execSSEFloat(in *inst) bool {
 		slo, shi := c.srcV(in, 1)
 		dlo, dhi := c.xmm(d)
 		a, b := lanes{dlo, dhi}, lanes{slo, shi}
-		n := count(f)
+		n := laneCount(f)
 		if op == x86asm.CMPSS || op == x86asm.CMPSD_XMM {
 			n = 1
 		}
@@ -214,7 +214,7 @@ func (c *CPU) fpArithInst(in *inst, form fpForm) {
 	slo, shi := c.srcV(in, 1)
 	dlo, dhi := c.xmm(d)
 	a, b := lanes{dlo, dhi}, lanes{slo, shi}
-	n := count(f)
+	n := laneCount(f)
 	if form.scalar {
 		n = 1
 	}
@@ -247,7 +247,7 @@ func (c *CPU) fpHorizontal(in *inst, op x86asm.Op) {
 	slo, shi := c.srcV(in, 1)
 	dlo, dhi := c.xmm(d)
 	a, b := lanes{dlo, dhi}, lanes{slo, shi}
-	n := count(f)
+	n := laneCount(f)
 	mx := c.fpu.MXCSR
 	var r lanes
 	var fl uint32

@@ -16,7 +16,6 @@ import (
 // vec is a register image: 8 (MMX) or 16 (XMM) little-endian bytes used.
 type vec [16]byte
 
-func (v *vec) b(i int) uint8           { return v[i] }
 func (v *vec) w(i int) uint16          { return binary.LittleEndian.Uint16(v[2*i:]) }
 func (v *vec) d(i int) uint32          { return binary.LittleEndian.Uint32(v[4*i:]) }
 func (v *vec) q(i int) uint64          { return binary.LittleEndian.Uint64(v[8*i:]) }

@@ -118,26 +118,18 @@ func mxRC(mx uint32) uint32 { return mx >> 13 & 3 }
 // sticky says the true value is slightly above m*2^-shift in magnitude.
 // neg is the sign of the value.
 func roundShift(m *big.Int, shift int, sticky bool, rc uint32, neg bool) (q uint64, inexact bool) {
-	var cmp int // remainder against half a unit: -1 below, 0 equal, 1 above
+	cmp := -1 // the discarded part against half a unit: -1 below, 0 equal, 1 above
 	if shift <= 0 {
 		q = m.Uint64() << uint(-shift)
 		inexact = sticky
-		cmp = -1
 	} else {
 		t := new(big.Int).Rsh(m, uint(shift))
 		q = t.Uint64()
 		rem := new(big.Int).Sub(m, t.Lsh(t, uint(shift)))
 		inexact = sticky || rem.Sign() != 0
-		half := new(big.Int).Lsh(big.NewInt(1), uint(shift-1))
-		cmp = rem.Cmp(half)
+		cmp = rem.Cmp(new(big.Int).Lsh(big.NewInt(1), uint(shift-1)))
 		if cmp == 0 && sticky {
 			cmp = 1
-		}
-		if !inexact {
-			return q, false
-		}
-		if rem.Sign() == 0 {
-			cmp = -1
 		}
 	}
 	if !inexact {
@@ -155,7 +147,7 @@ func roundShift(m *big.Int, shift int, sticky bool, rc uint32, neg bool) (q uint
 	if inc {
 		q++
 	}
-	return q, inexact
+	return q, true
 }
 
 // roundPack rounds (-1)^neg * m * 2^e (m > 0; sticky: the true value is a
@@ -376,7 +368,7 @@ func slowArith(f *fpFmt, op fpOp, a, b uint64, mx uint32) (uint64, uint32) {
 		if f.isDenormal(a) || f.isDenormal(b) {
 			fl |= x86.MXCSRDE
 		}
-		x, y := f.toF64Any(a), f.toF64Any(b)
+		x, y := f.toF64(a), f.toF64(b)
 		if (op == opMax && x > y) || (op == opMin && x < y) {
 			return a, fl
 		}
@@ -531,6 +523,3 @@ func roundFlags(f *fpFmt, neg bool, m *big.Int, e int, sticky bool, mx uint32, f
 	r, post := roundPack(f, neg, m, e, sticky, mx)
 	return r, fl | post
 }
-
-// toF64Any widens any non-NaN value for comparisons.
-func (f *fpFmt) toF64Any(x uint64) float64 { return f.toF64(x) }
