@@ -2,7 +2,10 @@ package integration
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,6 +50,43 @@ func tail(s string, n int) string {
 		ls = ls[len(ls)-n:]
 	}
 	return strings.Join(ls, "\n")
+}
+
+// saveConsole writes a boot's console to $VMAPSTACK_LINUX_LOGS/NAME when
+// that variable names a directory, so that a failed comparison can be
+// read in full.
+func saveConsole(t *testing.T, name string, b *linuxBoot) {
+	t.Helper()
+	dir := os.Getenv("VMAPSTACK_LINUX_LOGS")
+	if dir == "" {
+		return
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(b.console), 0o644); err != nil {
+		t.Errorf("save %s console: %v", b.machine, err)
+		return
+	}
+	t.Logf("%s console written to %s", b.machine, p)
+}
+
+// qemuReference is the first QEMU boot of the process, which both Linux
+// tests compare with (QEMU's boots are identical: TestLinuxQEMUWorkload).
+var qemuReference struct {
+	sync.Mutex
+	boot *linuxBoot
+}
+
+// referenceLinuxQEMU returns the process's first QEMU boot of f, booting
+// it now if no test has yet.
+func referenceLinuxQEMU(t *testing.T, f *linuxtest.Files) *linuxBoot {
+	t.Helper()
+	qemuReference.Lock()
+	defer qemuReference.Unlock()
+	if qemuReference.boot == nil {
+		qemuReference.boot = bootLinuxQEMU(t, f)
+		saveConsole(t, "qemu-console.log", qemuReference.boot)
+	}
+	return qemuReference.boot
 }
 
 // bootLinuxQEMU boots the files in QEMU 7.2 as linuxtest.QEMUArgs says.
@@ -100,7 +140,7 @@ func checkLinuxBoot(t *testing.T, b *linuxBoot, release string) {
 func TestLinuxQEMUWorkload(t *testing.T) {
 	f := linuxtest.Require(t)
 	acquireHeavy(t)
-	b := bootLinuxQEMU(t, f)
+	b := referenceLinuxQEMU(t, f)
 	checkLinuxBoot(t, b, f.Release)
 	if again := bootLinuxQEMU(t, f); again.console != b.console {
 		ls1, ls2 := strings.Split(b.console, "\n"), strings.Split(again.console, "\n")
