@@ -245,6 +245,7 @@ var oursSamples = []string{
 	"DMI not present or invalid.",
 	"Console: colour dummy device 80x25",
 	"tsc: Refined TSC clocksource calibration: 1000.000 MHz",
+	"Calibrating delay loop... 418.30 BogoMIPS (lpj=836608)",
 }
 
 // mustMatch are lines that must be compared: what the loader and the CPU

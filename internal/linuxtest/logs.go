@@ -57,7 +57,7 @@ var AllowedDifferences = []Allowed{
 	// measurement, so the figures differ slightly even on instruction clocks.
 	allow(`^tsc: `, "TSC calibration against the PIT: a measurement, slightly different per machine (e.g. 999.993 MHz under QEMU -icount shift=0)"),
 	allow(`^clocksource: tsc(-early)?: mask: 0x[0-9a-f]+ max_cycles: 0x[0-9a-f]+, max_idle_ns: [0-9]+ ns$`, "max_cycles and max_idle_ns follow from the calibrated TSC frequency"),
-	allow(`^Calibrating delay loop \(skipped\), value calculated using timer frequency\.\. [0-9.]+ BogoMIPS \(lpj=[0-9]+\)$`, "BogoMIPS and loops_per_jiffy follow from the calibrated TSC frequency"),
+	allow(`^Calibrating delay loop.* [0-9.]+ BogoMIPS \(lpj=[0-9]+\)$`, "BogoMIPS and loops_per_jiffy: derived from the calibrated TSC frequency, or measured with the delay loop when the TSC could not be calibrated"),
 	allow(`^smpboot: Total of 1 processors activated \([0-9.]+ BogoMIPS\)$`, "BogoMIPS again"),
 	allow(`^sched_clock: Marking stable \(`, "prints sched_clock and ktime readings: timings"),
 	allow(`^audit: type=2000 audit\([0-9]+\.[0-9]+:1\): `, "the audit record carries the wall-clock time of its creation"),
