@@ -221,8 +221,20 @@ func (f *fpCtx) round(neg bool, exp int32, sig0, sig1 uint64, p uint, emax int32
 	}
 	lowMask := uint64(1)<<shift - 1
 	if exp >= emax && adjust != 0 && f.mask&x86.FSWOE == 0 {
+		if exp-adjust >= emax {
+			// Beyond what the bias adjustment brings into range (FSCALE):
+			// infinity, inexact, whatever the rounding (as the host does).
+			f.flags |= x86.FSWOE | x86.FSWPE
+			f.up = true
+			return emax, jBit
+		}
 		f.flags |= x86.FSWOE
 		exp -= adjust
+	}
+	if exp <= 0 && adjust != 0 && f.mask&x86.FSWUE == 0 && exp+adjust <= 0 {
+		// Likewise below the range: zero, inexact.
+		f.flags |= x86.FSWUE | x86.FSWPE
+		return 0, 0
 	}
 	denormal := false
 	if exp <= 0 {
@@ -349,6 +361,11 @@ func (f *fpCtx) special2(a, b ext) (ext, bool) {
 	}
 	if a.isDenorm() || b.isDenorm() {
 		f.flags |= x86.FSWDE
+		if f.mask&x86.FSWDE == 0 {
+			// Unmasked #D: the operation does not proceed (SDM Vol. 1
+			// 8.5.2); no other flag is raised and the result is dropped.
+			return ext{}, true
+		}
 	}
 	return ext{}, false
 }
@@ -362,6 +379,9 @@ func (f *fpCtx) special1(a ext) (ext, bool) {
 	}
 	if a.isDenorm() {
 		f.flags |= x86.FSWDE
+		if f.mask&x86.FSWDE == 0 {
+			return ext{}, true
+		}
 	}
 	return ext{}, false
 }
@@ -476,10 +496,17 @@ func (f *fpCtx) mul(a, b ext) ext {
 
 // div returns a / b.
 func (f *fpCtx) div(a, b ext) ext {
+	neg := a.neg() != b.neg()
+	if b.isZero() && !a.isZero() && !a.isInf() && !a.isNaN() && !a.unsupported() {
+		// Zero divide comes before the denormal operand: a denormal
+		// divided by zero raises ZE alone, even with DE unmasked (as the
+		// host does).
+		f.flags |= x86.FSWZE
+		return infExt(neg)
+	}
 	if r, ok := f.special2(a, b); ok {
 		return r
 	}
-	neg := a.neg() != b.neg()
 	switch {
 	case a.isInf() && b.isInf(), a.isZero() && b.isZero():
 		return f.invalid()
@@ -487,11 +514,6 @@ func (f *fpCtx) div(a, b ext) ext {
 		return infExt(neg)
 	case b.isInf():
 		return zeroExt(neg)
-	case b.isZero():
-		// Zero divide takes precedence over the denormal operand: a
-		// denormal divided by zero raises ZE alone (as processors do).
-		f.flags = f.flags&^x86.FSWDE | x86.FSWZE
-		return infExt(neg)
 	case a.isZero():
 		return zeroExt(neg)
 	}

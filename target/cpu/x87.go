@@ -312,6 +312,9 @@ func (c *CPU) x87Arith(in *inst, op x86asm.Op) {
 		r = indefinite()
 	} else {
 		f.memDenormal(a.isNaN() || b.isNaN() || a.unsupported())
+		if f.unmasked(x86.FSWDE) {
+			op = 0 // unmasked #D: the operation does not proceed
+		}
 		switch op {
 		case x86asm.FADD, x86asm.FADDP, x86asm.FIADD:
 			r = f.add(a, b, false)
