@@ -5,6 +5,8 @@ package hostdiff
 // (checked in the emulator against the SDM).
 
 import (
+	"encoding/binary"
+	"math"
 	"testing"
 
 	"golang.org/x/arch/x86/x86asm"
@@ -167,5 +169,58 @@ func TestFaultsPerSDM(t *testing.T) {
 		if got := divFaults(v.signed, v.n, v.hi, v.lo, v.d); got != v.wantFaults {
 			t.Errorf("divFaults(%v, %d, %#x:%#x / %#x) = %v", v.signed, v.n, v.hi, v.lo, v.d, got)
 		}
+	}
+}
+
+// TestFPDiffMasks checks the FP comparison: it reports every compared
+// field, and ignores exactly what a case declares undefined or
+// approximate and the contents of empty registers.
+func TestFPDiffMasks(t *testing.T) {
+	var base fpState
+	base.fsw = 3 << 11 // TOP 3
+	base.tags = 1<<3 | 1<<4
+	base.st[3] = f80FromFloat(1.5)
+	base.st[4] = f80FromFloat(-2)
+	binary.LittleEndian.PutUint32(base.xmm[2][4:], math.Float32bits(0.25))
+	f := &fpCase{undefFSW: swC0, ulpST: 1 << 1,
+		approx: []approxLane{{reg: 2, lane: 1, ref: 0.25, rel: 1.5 / 4096}}}
+	tests := []struct {
+		name string
+		mod  func(s *fpState)
+		want int
+	}{
+		{"same", func(s *fpState) {}, 0},
+		{"XMM5", func(s *fpState) { s.xmm[5][15] = 1 }, 1},
+		{"XMM2 lane 0", func(s *fpState) { s.xmm[2][0] = 1 }, 1},
+		{"XMM2 lane 1 within the bound", func(s *fpState) {
+			binary.LittleEndian.PutUint32(s.xmm[2][4:], math.Float32bits(0.25*(1+1.0/4096)))
+		}, 0},
+		{"XMM2 lane 1 outside the bound", func(s *fpState) {
+			binary.LittleEndian.PutUint32(s.xmm[2][4:], math.Float32bits(0.25*(1+2.0/4096)))
+		}, 1},
+		{"MXCSR", func(s *fpState) { s.mxcsr ^= mxDAZ }, 1},
+		{"FCW", func(s *fpState) { s.fcw ^= 0x400 }, 1},
+		{"FSW C0 (undefined)", func(s *fpState) { s.fsw ^= swC0 }, 0},
+		{"FSW C1", func(s *fpState) { s.fsw ^= swC1 }, 1},
+		{"FSW PE", func(s *fpState) { s.fsw ^= swPE }, 1},
+		{"TOP", func(s *fpState) { s.fsw ^= 1 << 11 }, 3}, // FSW, and ST0, ST1 name other registers
+		{"tags", func(s *fpState) { s.tags ^= 1 << 7 }, 1},
+		{"empty R0", func(s *fpState) { s.st[0][3] = 1 }, 0},
+		{"ST0", func(s *fpState) { s.st[3][0] = 1 }, 1},
+		{"ST1 one ulp", func(s *fpState) { s.st[4][0] = 1 }, 0},
+		{"ST1 two ulps", func(s *fpState) { s.st[4][0] = 2 }, 1},
+	}
+	for _, tt := range tests {
+		emu := base
+		tt.mod(&emu)
+		if d := fpDiff(f, &base, &emu); len(d) != tt.want {
+			t.Errorf("%s: differences %v, want %d", tt.name, d, tt.want)
+		}
+	}
+	// The host itself outside the SDM bound is a generator error.
+	nat := base
+	binary.LittleEndian.PutUint32(nat.xmm[2][4:], math.Float32bits(0.3))
+	if d := fpDiff(f, &nat, &nat); len(d) != 1 {
+		t.Errorf("host outside the bound: %v", d)
 	}
 }

@@ -171,6 +171,10 @@ var families = []family{
 	{"sse-state", (*gen).sseState},
 	{"x87-misc", (*gen).x87Misc},
 	{"x87-state", (*gen).x87State},
+	{"x87-load", (*gen).x87Loads},
+	{"x87-store", (*gen).x87Stores},
+	{"x87-compare", (*gen).x87Compares},
+	{"x87-trans", (*gen).x87Trans},
 }
 
 // selectFamilies returns the families a run draws from: families, plus
@@ -215,11 +219,7 @@ func familyNames(fs []family) string {
 // several seeds; TestPendingFamiliesListed names each one still here and
 // why.
 var pendingFamilies = []family{
-	{"x87-load", (*gen).x87Loads},
-	{"x87-store", (*gen).x87Stores},
 	{"x87-arith", (*gen).x87Arith},
-	{"x87-compare", (*gen).x87Compares},
-	{"x87-trans", (*gen).x87Trans},
 }
 
 // next returns case number n.

@@ -6,14 +6,8 @@ import "testing"
 // does not run it by default. A family leaves both lists together once
 // the emulator passes it (0 mismatches, 100,000 cases, several seeds).
 var pendingWhy = map[string]string{
-	"x87-load": "target/cpu sets FSW.DE for a denormal m32/m64 source when a higher-priority invalid-operation " +
-		"(stack overflow) is reported (SDM Vol. 1 4.9.2)",
-	"x87-store": "target/cpu sets FSW.DE in FBSTP for a denormal ST(0); FBSTP signals only #IS, #IA, #P",
-	"x87-arith": "target/cpu sets FSW.DE for a denormal m32/m64 operand next to a NaN operand; the SNaN or QNaN " +
-		"operand takes precedence (SDM Vol. 1 4.9.2)",
-	"x87-compare": "target/cpu sets FSW.DE for a denormal m32/m64 operand of FCOM/FCOMP next to a NaN (SDM Vol. 1 4.9.2)",
-	"x87-trans": "target/cpu leaves C2 unchanged for FSIN/FCOS/FSINCOS/FPTAN on stack underflow or overflow; " +
-		"\"C2 Set to 1 if outside range ...; otherwise, set to 0\"",
+	"x87-arith": "target/cpu sets FSW.DE with ZE when FDIV/FDIVR divides a denormal m32/m64 by zero; " +
+		"divide-by-zero takes precedence over the denormal-operand exception (SDM Vol. 1 4.9.2, items 3 and 4)",
 }
 
 // TestPendingFamiliesListed keeps pendingFamilies and pendingWhy in step
