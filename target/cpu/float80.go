@@ -220,6 +220,16 @@ func (f *fpCtx) round(neg bool, exp int32, sig0, sig1 uint64, p uint, emax int32
 		halfHi, halfLo = uint64(1)<<(shift-1), 0
 	}
 	lowMask := uint64(1)<<shift - 1
+	if adjust == 0 && f.mask&x86.FSWOE == 0 && exp >= emax {
+		// Unmasked overflow to memory: nothing is stored, OE alone is
+		// reported (no PE, C1 clear; as the host does).
+		f.flags |= x86.FSWOE
+		return emax, jBit
+	}
+	if adjust == 0 && f.mask&x86.FSWUE == 0 && exp <= 0 {
+		f.flags |= x86.FSWUE
+		return 0, 0
+	}
 	if exp >= emax && adjust != 0 && f.mask&x86.FSWOE == 0 {
 		if exp-adjust >= emax {
 			// Beyond what the bias adjustment brings into range (FSCALE):

@@ -393,21 +393,24 @@ func (c *CPU) x87Compare(in *inst, op x86asm.Op) {
 		r = f.compare(a, b, quiet)
 		f.memDenormal(a.isNaN() || b.isNaN())
 	}
-	if f.ok() {
-		if eflags {
-			var fl uint64
-			switch r {
-			case cmpLess:
-				fl = x86.FlagCF
-			case cmpEqual:
-				fl = x86.FlagZF
-			case cmpUnordered:
-				fl = x86.FlagZF | x86.FlagPF | x86.FlagCF
-			}
-			c.setFlagsEager(arithFlags, fl)
-		} else {
-			c.setCC(r)
+	// The condition codes (or ZF PF CF) are written even when an unmasked
+	// exception keeps the operands: only the pops are skipped (as the
+	// host does; SDM Vol. 1 8.5.1.2 leaves TOP and the operands alone).
+	if eflags {
+		var fl uint64
+		switch r {
+		case cmpLess:
+			fl = x86.FlagCF
+		case cmpEqual:
+			fl = x86.FlagZF
+		case cmpUnordered:
+			fl = x86.FlagZF | x86.FlagPF | x86.FlagCF
 		}
+		c.setFlagsEager(arithFlags, fl)
+	} else {
+		c.setCC(r)
+	}
+	if f.ok() {
 		for i := 0; i < pops; i++ {
 			c.fpop()
 		}

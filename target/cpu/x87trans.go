@@ -295,12 +295,11 @@ func (c *CPU) fprem(ieee bool) {
 
 // prem returns the partial remainder of a by b and the condition codes.
 func (f *fpCtx) prem(a, b ext, ieee bool) (ext, uint32) {
+	if !a.isNaN() && !b.isNaN() && !a.unsupported() && !b.unsupported() && (a.isInf() || b.isZero()) {
+		return f.invalid(), 0 // before (and without) #D, even unmasked
+	}
 	if v, ok := f.special2(a, b); ok {
 		return v, 0
-	}
-	if a.isInf() || b.isZero() {
-		f.flags &^= x86.FSWDE
-		return f.invalid(), 0
 	}
 	if a.isZero() {
 		return a, 0
