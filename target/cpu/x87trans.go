@@ -615,6 +615,14 @@ func (f *fpCtx) f2xm1(a ext) ext {
 // yl2x is FYL2X: y log2 x, and FYL2XP1: y log2(x + 1) (SDM Vol. 2
 // FYL2X Table 3-52, FYL2XP1 Table 3-53).
 func (f *fpCtx) yl2x(x, y ext, p1 bool) (r ext) {
+	if !x.isNaN() && !y.isNaN() && !x.unsupported() && !y.unsupported() && x.neg() &&
+		((!p1 && !x.isZero()) || (p1 && x.isInf())) {
+		return f.invalid() // the logarithm of a negative number: before #D
+	}
+	if !p1 && x.isZero() && !y.isZero() && !y.isInf() && !y.isNaN() && !y.unsupported() {
+		f.flags |= x86.FSWZE // log 0 times a finite y: zero divide, before #D
+		return infExt(!y.neg())
+	}
 	if r, ok := f.special2(x, y); ok {
 		return r
 	}
