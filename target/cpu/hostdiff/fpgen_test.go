@@ -6,7 +6,6 @@ package hostdiff
 import (
 	"encoding/binary"
 	"math"
-	"math/big"
 )
 
 // fpState generates the FP state of a case (SDM Vol. 1 8.1, 10.2.3):
@@ -316,24 +315,4 @@ func f80FromFloat(f float64) (r [10]byte) {
 	binary.LittleEndian.PutUint64(r[:], m<<11)
 	binary.LittleEndian.PutUint16(r[8:], sign|uint16(exp-1+16383))
 	return r
-}
-
-// f80Float is the value of a finite 80-bit register as a big.Float
-// (exact), nil for NaN and infinity.
-func f80Float(r [10]byte) *big.Float {
-	se := binary.LittleEndian.Uint16(r[8:])
-	m := binary.LittleEndian.Uint64(r[:])
-	e := int(se & 0x7fff)
-	if e == 0x7fff {
-		return nil
-	}
-	if e == 0 {
-		e = 1
-	}
-	f := new(big.Float).SetPrec(80).SetUint64(m)
-	f.SetMantExp(f, e-16383-63)
-	if se>>15 != 0 {
-		f.Neg(f)
-	}
-	return f
 }
