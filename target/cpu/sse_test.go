@@ -534,3 +534,29 @@ func TestSSEFXSAVE(t *testing.T) {
 			}), vector: -1, check: all(wantMXCSR(0x9fe1), wantXMM(15, 0x1111111111111111, 0x2222222222222222))},
 	})
 }
+
+// TestSSEFXSAVE32 runs FXSAVE/FXRSTOR in 32-bit protected mode: eight
+// XMM registers, FCS and FDS in the image.
+func TestSSEFXSAVE32(t *testing.T) {
+	le := binary.LittleEndian
+	code := asm1(t, 32, "fxsave (%eax)\nmovl $0x1f80, 512(%eax)\nldmxcsr 512(%eax)\nfxrstor (%eax)")
+	m := newMachine(t, 32, code, sseSetup(func(ram []byte, s *cpu.State) {
+		for i := 0; i < 512; i++ {
+			ram[dataAddr+i] = 0xee
+		}
+		fxState(ram, s)
+		putXMM(s, 7, 0x7777, 0x8888)
+		s.GPR[cpu.RAX] = dataAddr
+	}))
+	st := m.complete()
+	img := m.ram[dataAddr : dataAddr+512]
+	if le.Uint16(img[12:]) != 0x33 || le.Uint16(img[20:]) != 0x2b || le.Uint32(img[8:]) != 0x401000 {
+		t.Errorf("FCS/FIP/FDS % x", img[8:24])
+	}
+	if le.Uint64(img[160+112:]) != 0x7777 || img[160+128] != 0xee {
+		t.Errorf("XMM7 slot % x, XMM8 slot starts %#x (must be untouched)", img[160+112:160+128], img[160+128])
+	}
+	if st.MXCSR != 0x9fe1 || st.FISEG != 0x33 || st.FOSEG != 0x2b || st.FTAG != 0x4fff {
+		t.Errorf("after FXRSTOR: MXCSR %#x FCS %#x FDS %#x FTW %#x", st.MXCSR, st.FISEG, st.FOSEG, st.FTAG)
+	}
+}
