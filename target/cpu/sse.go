@@ -109,7 +109,7 @@ func (c *CPU) checkSSEMMX() {
 // checkPendingX87 raises #MF when FSW.ES reports an unmasked x87
 // exception waiting to be taken.
 func (c *CPU) checkPendingX87() {
-	if c.fpu.FSTAT&0x80 != 0 {
+	if c.fpu.FSTAT&x86.FSWES != 0 {
 		c.raise(x86.VecMF)
 	}
 }
@@ -117,8 +117,8 @@ func (c *CPU) checkPendingX87() {
 // mmxEnter is the x87-to-MMX transition every MMX instruction makes
 // (SDM Vol. 1 9.5.1, Table 9-2): TOP becomes 0 and every tag valid.
 func (c *CPU) mmxEnter() {
-	c.fpu.FSTAT &^= 7 << 11
-	c.fpu.FTAG = 0
+	c.fpu.FSTAT &^= x86.FSWTop
+	c.fpu.FTAG = 0 // x86.FTagValid in every field
 }
 
 // mmx reads MMX register r: the significand of physical register R_r.

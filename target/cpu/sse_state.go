@@ -19,7 +19,7 @@ func (c *CPU) execSSEState(in *inst) {
 	switch op {
 	case x86asm.EMMS:
 		c.checkMMX()
-		c.fpu.FTAG = 0xffff
+		c.fpu.FTAG = 0xffff // every register empty
 	case x86asm.LDMXCSR, x86asm.STMXCSR:
 		c.checkSSE()
 		if in.args[0].kind != argMem {
@@ -69,7 +69,7 @@ func (c *CPU) fxArea(in *inst) (a uint64, n int, sse bool) {
 }
 
 // fxTop is TOP, the physical register that is ST(0).
-func (c *CPU) fxTop() int { return int(c.fpu.FSTAT>>11) & 7 }
+func (c *CPU) fxTop() int { return int(c.fpu.FSTAT&x86.FSWTop) >> x86.FSWTopShift }
 
 func (c *CPU) fxsave(in *inst, w64 bool) {
 	a, n, sse := c.fxArea(in)
@@ -80,7 +80,7 @@ func (c *CPU) fxsave(in *inst, w64 bool) {
 	le.PutUint16(img[2:], uint16(f.FSTAT))
 	var ftw byte
 	for i := 0; i < 8; i++ {
-		if f.FTAG>>(2*i)&3 != 3 {
+		if f.FTAG>>(2*i)&3 != x86.FTagEmpty {
 			ftw |= 1 << i
 		}
 	}
@@ -155,7 +155,7 @@ func (c *CPU) fxrstor(in *inst, w64 bool) {
 	ftw := img[4]
 	var tag uint32
 	for i := 0; i < 8; i++ {
-		t := uint32(3)
+		t := uint32(x86.FTagEmpty)
 		if ftw&(1<<i) != 0 {
 			t = fxTag(&f.ST[i])
 		}
@@ -170,18 +170,18 @@ func (c *CPU) fxrstor(in *inst, w64 bool) {
 	}
 }
 
-// fxTag classifies an 80-bit register for the tag word: 0 valid, 1 zero,
-// 2 special (NaN, infinity, denormal, unnormal).
+// fxTag classifies an 80-bit register for the tag word (SDM Vol. 1
+// 8.1.7): valid, zero, or special (NaN, infinity, denormal, unnormal).
 func fxTag(r *[10]byte) uint32 {
 	m := binary.LittleEndian.Uint64(r[:8])
 	e := binary.LittleEndian.Uint16(r[8:]) & 0x7fff
 	switch {
 	case e == 0x7fff:
-		return 2
+		return x86.FTagSpecial
 	case e == 0 && m == 0:
-		return 1
+		return x86.FTagZero
 	case e == 0 || m>>63 == 0:
-		return 2
+		return x86.FTagSpecial
 	}
-	return 0
+	return x86.FTagValid
 }
