@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/arch/x86/x86asm"
+
+	"vmapstack/target/cpu"
 )
 
 // testLayout is a region like the one the host test maps.
@@ -222,5 +224,34 @@ func TestFPDiffMasks(t *testing.T) {
 	binary.LittleEndian.PutUint32(nat.xmm[2][4:], math.Float32bits(0.3))
 	if d := fpDiff(f, &nat, &nat); len(d) != 1 {
 		t.Errorf("host outside the bound: %v", d)
+	}
+}
+
+// TestFullTag checks the tag word FXRSTOR reconstructs from the abridged
+// one (SDM Vol. 1 10.5.1.1, Table 10-3): 11 empty, 01 zero, 10 special
+// (NaN, infinity, denormal, unnormal), 00 valid.
+func TestFullTag(t *testing.T) {
+	var s fpState
+	reg := func(se uint16, m uint64) (r [10]byte) {
+		binary.LittleEndian.PutUint64(r[:], m)
+		binary.LittleEndian.PutUint16(r[8:], se)
+		return r
+	}
+	s.st[0] = reg(0x3fff, 1<<63)          // 1.0: valid
+	s.st[1] = reg(0x8000, 0)              // -0: zero
+	s.st[2] = reg(0x0000, 1)              // denormal: special
+	s.st[3] = reg(0x7fff, 1<<63)          // infinity: special
+	s.st[4] = reg(0xffff, 0xc000<<48)     // QNaN: special
+	s.st[5] = reg(0x4000, 0x4000<<48)     // unnormal: special
+	s.st[6] = reg(0x3fff, 1<<63)          // valid, but empty
+	s.st[7] = reg(0x0000, 0x8000<<48|123) // pseudo-denormal: special
+	s.tags = 0xbf
+	if got, want := s.fullTag(), uint16(0b10_11_10_10_10_10_01_00); got != want {
+		t.Errorf("fullTag = %016b, want %016b", got, want)
+	}
+	var st cpu.State
+	s.toCPU(&st)
+	if back := fromCPU(&st); back != s {
+		t.Errorf("fromCPU(toCPU(s)) = %+v, want %+v", back, s)
 	}
 }

@@ -45,11 +45,21 @@
 //     rounding direction) not compared, and arguments in the ranges where
 //     both vendors document that accuracy.
 //   - Only canonical 80-bit encodings are generated (no unnormals,
-//     pseudo-NaNs, pseudo-infinities, pseudo-denormals).
+//     pseudo-NaNs, pseudo-infinities, pseudo-denormals) in valid
+//     registers and memory operands; FBLD sources are valid BCD.
+//   - FPREM/FPREM1: operands keep the reduction complete (a partial
+//     remainder's size is implementation-dependent), and the quotient bits
+//     C0, C1, C3 are not compared where there is no quotient (NaN,
+//     infinite dividend, zero divisor, stack underflow).
+//   - FXAM of an empty ST(0): C1 (the sign of no value) is not compared.
 //
 // Where Intel and AMD processors (or QEMU) are known to differ, the case
-// is generated so that every processor agrees and the difference is a
-// numbered section of docs/qemu-differences.md.
+// is generated so that every processor agrees, and the difference is a
+// numbered section of docs/qemu-differences.md: EMMS cases start with TOP
+// 0 and CVTPI2PS m64 cases in MMX state (§8), FCOMI* and FCMOVcc cases
+// with C1 clear (§9), the transcendentals' PE is not compared (§10), and
+// the unspecified bytes of FXSAVE, FNSTENV and FNSAVE images are masked
+// (§11).
 //
 // The FP families still being implemented are in pendingFamilies, which
 // the default run leaves out (TestPendingFamiliesListed says why for
