@@ -141,6 +141,7 @@ func (c *CPU) reset() {
 	c.cr0 = 0x60000010
 	c.cr2, c.cr3, c.cr4, c.cr8, c.efer = 0, 0, 0, 0, 0
 	c.apicBase = 0xfee00900
+	c.resetMSRs()
 	c.fpu = fpuState{FCTRL: 0x37f, FTAG: 0xffff, MXCSR: 0x1f80}
 	c.halted, c.irq, c.shut = false, false, false
 	c.shadowAt = ^uint64(0)

@@ -341,3 +341,109 @@ func TestInterruptedRepString(t *testing.T) {
 		t.Errorf("interrupt frame RIP %#x: want the REP (%#x) or a later instruction", ripSeen, codeAddr+1)
 	}
 }
+
+// TestSyscallSysret: SYSRETQ to CPL 3 and SYSCALL back (SDM Vol. 2B
+// SYSCALL, SYSRET): CS/SS from IA32_STAR, RIP from IA32_LSTAR, RCX and
+// R11 saved, RFLAGS masked with IA32_FMASK.
+func TestSyscallSysret(t *testing.T) {
+	m := newAsm(t, 64, `
+	movl $0xc0000081, %ecx
+	xorl %eax, %eax
+	movl $0x00200008, %edx
+	wrmsr
+	movl $0xc0000082, %ecx
+	leaq entry(%rip), %rax
+	movq %rax, %rdx
+	shrq $32, %rdx
+	wrmsr
+	movl $0xc0000084, %ecx
+	movl $0x600, %eax
+	xorl %edx, %edx
+	wrmsr
+	movl $0xc0000080, %ecx
+	rdmsr
+	orl $1, %eax
+	wrmsr
+	leaq user(%rip), %rcx
+	movq $0x60000000ffff0402, %r11
+	sysretq
+user:
+	movl %cs, %r13d
+	movl %ss, %r14d
+	leaq after(%rip), %r15
+	syscall
+after:
+	ud2
+entry:
+	movq %rcx, %r8
+	movq %r11, %r9
+	pushfq
+	popq %r10
+	movl %cs, %eax
+	movl %ss, %ebx`, nil)
+	st := m.complete()
+	want := map[int]uint64{cpu.R13: 0x33, cpu.R14: 0x2b, cpu.R8: st.GPR[cpu.R15], cpu.RAX: 0x08, cpu.RBX: 0x10}
+	for r, v := range want {
+		if st.GPR[r] != v {
+			t.Errorf("r%d = %#x, want %#x", r, st.GPR[r], v)
+		}
+	}
+	// SYSRET loaded R11's flags (reserved bits dropped, bit 1 set); the
+	// user's RFLAGS came back in R11 and were masked on entry.
+	if st.GPR[cpu.R9]&0xffff != 0x402 || st.GPR[cpu.R9]>>32 != 0 {
+		t.Errorf("R11 after SYSCALL = %#x, want the user's RFLAGS 0x402", st.GPR[cpu.R9])
+	}
+	if st.GPR[cpu.R10]&0x600 != 0 {
+		t.Errorf("RFLAGS in the handler = %#x: IA32_FMASK (IF, DF) not applied", st.GPR[cpu.R10])
+	}
+	if st.Seg[cpu.CS].Sel != 0x08 || st.Seg[cpu.CS].Attr != 0xa09b || st.Seg[cpu.SS].Attr != 0xc093 {
+		t.Errorf("after SYSCALL: CS %#x attr %#x, SS attr %#x", st.Seg[cpu.CS].Sel, st.Seg[cpu.CS].Attr, st.Seg[cpu.SS].Attr)
+	}
+}
+
+// TestSyscallNeedsSCE: without EFER.SCE, SYSCALL and SYSRET are #UD.
+func TestSyscallNeedsSCE(t *testing.T) {
+	for _, src := range []string{"syscall", "sysretq"} {
+		m := newAsm(t, 64, src, nil)
+		if v := m.runToHandler(); v != 6 {
+			t.Errorf("%s without EFER.SCE: vector %d, want #UD (6)", src, v)
+		}
+	}
+}
+
+// TestQEMUModelMSRs: the MSRs Linux reads on qemu64 answer as under QEMU
+// 7.2, the AMD ones QEMU answers with 0 too, and an MSR that does not
+// exist raises #GP (Linux probes with rdmsr_safe).
+func TestQEMUModelMSRs(t *testing.T) {
+	c := cpu.New(make([]byte, 1<<20), nil, nil)
+	for _, tc := range []struct {
+		msr  uint32
+		want uint64
+	}{
+		{0xfe, 0x508},               // MTRRcap: 8 variable, fixed, WC
+		{0x179, 0x100010a},          // MCG_CAP: 10 banks, MCG_CTL_P, MCG_SER_P
+		{0x17b, ^uint64(0)},         // MCG_CTL
+		{0x400, ^uint64(0)},         // MC0_CTL
+		{0x8b, 0x01000065},          // patch level
+		{0x277, 0x0007040600070406}, // PAT at reset
+		{0xc0010010, 0},             // SYSCFG
+		{0xc0010015, 0},             // HWCR
+		{0xc0011029, 0},             // DE_CFG
+	} {
+		if v, err := c.ReadMSR(tc.msr); err != nil || v != tc.want {
+			t.Errorf("rdmsr %#x = %#x, %v; want %#x", tc.msr, v, err, tc.want)
+		}
+	}
+	if err := c.WriteMSR(0x2ff, 0xc06); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := c.ReadMSR(0x2ff); v != 0xc06 {
+		t.Errorf("MTRRdefType reads back %#x", v)
+	}
+	if _, err := c.ReadMSR(0x3a); err == nil {
+		t.Error("rdmsr 0x3a (an Intel MSR qemu64 lacks) did not #GP")
+	}
+	if err := c.WriteMSR(0xfe, 0); err == nil {
+		t.Error("wrmsr to the read-only MTRRcap did not #GP")
+	}
+}

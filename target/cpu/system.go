@@ -122,6 +122,8 @@ func (c *CPU) execSystem(in *inst) {
 		v := c.get(in, 0)
 		// LMSW sets PE but cannot clear it (SDM Vol. 2 LMSW).
 		c.movToCR(0, c.cr0&^0xe|v&0xf|c.cr0&x86.CR0PE)
+	case x86asm.SYSCALL, x86asm.SYSRET:
+		c.execSyscall(in)
 	case x86asm.SWAPGS:
 		if c.mode != 64 {
 			c.raise(x86.VecUD)
@@ -277,111 +279,9 @@ func (c *CPU) movToCR(n uint8, v uint64) {
 	}
 }
 
-func (c *CPU) rdmsr(n uint32) uint64 {
-	switch n {
-	case x86.MSRTSC:
-		return c.instret + c.tscOffset
-	case x86.MSRAPICBase:
-		return c.apicBase
-	case x86.MSREFER:
-		return c.efer
-	case x86.MSRFSBase:
-		return c.seg[FS].Base
-	case x86.MSRGSBase:
-		return c.seg[GS].Base
-	case x86.MSRKernelGSBase:
-		return c.kernelGSBase
-	case x86.MSRSTAR, x86.MSRLSTAR, x86.MSRCSTAR, x86.MSRSFMASK, x86.MSRTSCAux, x86.MSRPAT, x86.MSRMiscEnable:
-		return c.msrs[n]
-	}
-	c.logf("cpu: rdmsr of unknown MSR %#x at %#x: #GP", n, c.rip)
-	c.raiseErr(x86.VecGP, 0)
-	return 0
-}
-
-func (c *CPU) wrmsr(n uint32, v uint64) {
-	switch n {
-	case x86.MSRTSC:
-		c.tscOffset = v - c.instret
-	case x86.MSRAPICBase:
-		c.apicBase = v
-	case x86.MSREFER:
-		// Only SCE, LME and NXE are writable; LME cannot change while
-		// paging is on (SDM Vol. 3A 9.8.5); LMA is read-only.
-		if v&^uint64(x86.EFERSCE|x86.EFERLME|x86.EFERLMA|x86.EFERNXE) != 0 {
-			c.raiseErr(x86.VecGP, 0)
-		}
-		if c.cr0&x86.CR0PG != 0 && (v^c.efer)&x86.EFERLME != 0 {
-			c.raiseErr(x86.VecGP, 0)
-		}
-		old := c.efer
-		c.efer = v&^x86.EFERLMA | old&x86.EFERLMA
-		if (old^c.efer)&x86.EFERNXE != 0 {
-			c.flushTLB(true)
-		}
-	case x86.MSRFSBase, x86.MSRGSBase, x86.MSRKernelGSBase:
-		if !canonical(v) {
-			c.raiseErr(x86.VecGP, 0)
-		}
-		switch n {
-		case x86.MSRFSBase:
-			c.seg[FS].Base = v
-		case x86.MSRGSBase:
-			c.seg[GS].Base = v
-		default:
-			c.kernelGSBase = v
-		}
-		c.updateMode()
-	case x86.MSRSTAR, x86.MSRLSTAR, x86.MSRCSTAR, x86.MSRSFMASK, x86.MSRTSCAux, x86.MSRPAT, x86.MSRMiscEnable:
-		if c.msrs == nil {
-			c.msrs = make(map[uint32]uint64)
-		}
-		c.msrs[n] = v
-	default:
-		c.logf("cpu: wrmsr of unknown MSR %#x at %#x: #GP", n, c.rip)
-		c.raiseErr(x86.VecGP, 0)
-	}
-}
-
 func (c *CPU) logf(format string, args ...any) {
 	if c.Log != nil {
 		c.Log(fmt.Sprintf(format, args...))
 	}
 }
 
-// cpuid reports a plain 64-bit Intel-like processor with only the
-// features this emulator implements.
-func (c *CPU) cpuid() {
-	leaf := uint32(c.gpr[RAX])
-	var a, b, cx, d uint32
-	switch leaf {
-	case 0:
-		a = 1
-		b, d, cx = 0x756e6547, 0x49656e69, 0x6c65746e // "GenuineIntel"
-	case 1:
-		a = 0x000206a1     // family 6, model 0x2a, stepping 1
-		b = 0x00010800     // CLFLUSH line 8*8 bytes, 1 logical processor, APIC ID 0
-		cx = 1<<13 | 1<<23 // CMPXCHG16B, POPCNT
-		d = 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<8 | 1<<9 | 1<<13 | 1<<15 | 1<<19
-		// PSE TSC MSR PAE CX8 APIC PGE CMOV CLFSH
-	case 0x80000000:
-		a = 0x80000008
-	case 0x80000001:
-		cx = 1 << 0       // LAHF/SAHF in 64-bit mode
-		d = 1<<20 | 1<<29 // NX, LM
-	case 0x80000002, 0x80000003, 0x80000004:
-		brand := "VmapStack emulated x86-64 CPU\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-		off := int(leaf-0x80000002) * 16
-		w := func(i int) uint32 {
-			s := brand[off+4*i:]
-			return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
-		}
-		a, b, cx, d = w(0), w(1), w(2), w(3)
-	case 0x80000008:
-		a = paging.LinearAddrBits<<8 | paging.MaxPhysAddr
-	}
-	c.setReg(RAX, 4, uint64(a))
-	c.setReg(RBX, 4, uint64(b))
-	c.setReg(RCX, 4, uint64(cx))
-	c.setReg(RDX, 4, uint64(d))
-}

@@ -175,3 +175,27 @@ const (
 	FTagSpecial = 2 // NaN, infinity, denormal or unsupported format
 	FTagEmpty   = 3
 )
+
+// More MSRs Linux touches on qemu64 (SDM Vol. 4; AMD APM Vol. 2 App. A).
+const (
+	MSRUcodeRev        = 0x8b // IA32_BIOS_SIGN_ID on Intel, PATCH_LEVEL on AMD
+	MSRMTRRCap         = 0xfe
+	MSRSysenterCS      = 0x174
+	MSRSysenterESP     = 0x175
+	MSRSysenterEIP     = 0x176
+	MSRMCGCap          = 0x179
+	MSRMCGStatus       = 0x17a
+	MSRMCGCtl          = 0x17b
+	MSRMTRRPhysBase0   = 0x200 // 0x200 + 2n: PhysBase n, 0x201 + 2n: PhysMask n
+	MSRMTRRFix64K      = 0x250
+	MSRMTRRFix16K80000 = 0x258
+	MSRMTRRFix16KA0000 = 0x259
+	MSRMTRRFix4KC0000  = 0x268 // to 0x26f: C0000 ... F8000
+	MSRMTRRDefType     = 0x2ff
+	MSRMC0Ctl          = 0x400 // 0x400 + 4i: MCi_CTL, _STATUS, _ADDR, _MISC
+	MSRK7PerfCtl0      = 0xc0010000
+	MSRK8SysCfg        = 0xc0010010
+	MSRK8HWCR          = 0xc0010015
+	MSRK8IntPendingMsg = 0xc0010055
+	MSRAMDDECfg        = 0xc0011029
+)
