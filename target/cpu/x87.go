@@ -786,7 +786,7 @@ func (c *CPU) x87Control(in *inst, op x86asm.Op) {
 	case x86asm.FNSTCW:
 		c.write(c.memAddr(in), 2, uint64(c.fpu.FCTRL&0xffff))
 	case x86asm.FLDCW:
-		c.fpu.FCTRL = uint32(c.read(c.memAddr(in), 2)) | 0x40 // bit 6 reads as 1
+		c.fpu.FCTRL = fcwLoad(c.read(c.memAddr(in), 2))
 		c.x87UpdateES()
 	case x86asm.FNSTENV:
 		lin := c.memAddr(in)
@@ -817,6 +817,13 @@ func (c *CPU) x87Control(in *inst, op x86asm.Op) {
 		}
 		c.retag()
 	}
+}
+
+// fcwLoad is the control word as loaded: the reserved bits 7 and 13-15
+// read as 0 and bit 6 as 1 (as the host keeps them: FLDCW 0xffff reads
+// back 0x1f7f).
+func fcwLoad(v uint64) uint32 {
+	return uint32(v)&0x1f3f | 0x40
 }
 
 // envSize is the size of the FSTENV image: 28 bytes with a 32-bit (or
@@ -875,7 +882,7 @@ func (c *CPU) loadEnv(in *inst, lin uint64) {
 		}
 	}
 	fp := &c.fpu
-	fp.FCTRL = v[0]&0xffff | 0x40
+	fp.FCTRL = fcwLoad(uint64(v[0]))
 	fp.FSTAT = v[1] & 0xffff
 	fp.FTAG = v[2] & 0xffff
 	fp.FIOFF = v[3]
