@@ -217,6 +217,10 @@ func (t *Target) stopEvent(st target.Stop) gdbproto.StopEvent {
 		return gdbproto.StopEvent{Reason: t.watchReason(st), Signal: gdbproto.SIGTRAP, WatchAddr: st.Addr}
 	case target.StopDebugExit:
 		return gdbproto.StopEvent{Reason: gdbproto.StopExited, ExitCode: st.Code}
+	case target.StopReset:
+		// The machine does not reboot (QEMU -no-reboot): to the debugger
+		// the program exited, with success.
+		return gdbproto.StopEvent{Reason: gdbproto.StopExited, ExitCode: 0, Message: t.describe(st)}
 	case target.StopBreakOn:
 		sig := gdbproto.SIGTRAP
 		if st.Event != nil {

@@ -18,6 +18,7 @@ import (
 	"vmapstack/target/cpu"
 	"vmapstack/target/devices"
 	"vmapstack/target/linuxboot"
+	"vmapstack/target/paging"
 	"vmapstack/target/pvh"
 )
 
@@ -66,7 +67,7 @@ type Machine struct {
 	trace   *intTracer
 
 	unknownPorts [1 << 16 / 64]uint64 // ports already logged as unhandled
-	resetReq     bool                 // the guest asked for a reset (port 0x92)
+	resetBy      string               // how the guest reset the machine ("" while it has not)
 	timerWritten bool                 // the guest reprogrammed the PIT during this slice
 
 	userStop atomic.Bool   // RequestStop was called
@@ -104,7 +105,12 @@ func New(cfg Config) (*Machine, error) {
 		RAMSize: cfg.MemoryBytes,
 		OnINTR:  m.setINTR,
 		OnExit:  func(int) { m.cpu.RequestStop() },
-		OnReset: func() { m.resetReq = true; m.cpu.RequestStop() },
+		OnReset: func(source string) {
+			if m.resetBy == "" {
+				m.resetBy = source
+			}
+			m.cpu.RequestStop()
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -123,6 +129,11 @@ func New(cfg Config) (*Machine, error) {
 		return nil, fmt.Errorf("boot: %w", err)
 	}
 	m.boot = img
+	for n, v := range boot.FirmwareMSRs(cfg.MemoryBytes, paging.MaxPhysAddr) {
+		if err := m.cpu.WriteMSR(n, v); err != nil {
+			return nil, fmt.Errorf("firmware state: %w", err)
+		}
+	}
 	st := img.EntryState(m.cpu.State())
 	m.cpu.SetState(&st)
 	m.SetBreakOn(BreakOnSet{})
@@ -330,6 +341,11 @@ func (m *Machine) run(ctx context.Context, limit uint64, step bool) (st Stop) {
 		if code, ok := m.pc.Exit.Exited(); ok {
 			return Stop{Kind: StopDebugExit, Code: code}
 		}
+		if m.resetBy != "" {
+			// As QEMU with -no-reboot: a reset ends the run, and every
+			// later Run says so again.
+			return Stop{Kind: StopReset, Reset: m.resetBy}
+		}
 		if ctx.Err() != nil || m.userStop.Swap(false) {
 			return Stop{Kind: StopRequested}
 		}
@@ -374,8 +390,8 @@ func (m *Machine) run(ctx context.Context, limit uint64, step bool) (st Stop) {
 			if code, ok := m.pc.Exit.Exited(); ok {
 				return Stop{Kind: StopDebugExit, Code: code}
 			}
-			if m.resetReq {
-				return Stop{Kind: StopInternal, Err: fmt.Errorf("the guest requested a reset (port 0x92), which this machine does not emulate")}
+			if m.resetBy != "" {
+				return Stop{Kind: StopReset, Reset: m.resetBy}
 			}
 			if m.userStop.Swap(false) || ctx.Err() != nil {
 				return Stop{Kind: StopRequested}

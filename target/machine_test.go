@@ -97,6 +97,9 @@ func TestMachineStops(t *testing.T) {
 			0xfa, 0xf4, // cli; hlt
 			0x0f, 0x0b, // fail: ud2
 		}, StopHaltedForever, "unhandled port read: in 0x99"},
+		// A guest reset ends the run (QEMU -no-reboot); the code after
+		// the OUT never runs.
+		{"port 0x92 reset", []byte{0xb0, 0x01, 0xe6, 0x92, 0x0f, 0x0b}, StopReset, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,6 +111,14 @@ func TestMachineStops(t *testing.T) {
 			st := m.Run(context.Background())
 			if st.Kind != tc.want {
 				t.Fatalf("stop = %v (%s), want %v", st.Kind, st, tc.want)
+			}
+			if tc.want == StopReset {
+				if st.String() != "the guest reset the machine through the port 0x92" {
+					t.Errorf("message %q", st)
+				}
+				if again := m.Run(context.Background()); again.Kind != StopReset {
+					t.Errorf("Run after the reset: %v, want the reset again", again.Kind)
+				}
 			}
 			if tc.want == StopTripleFault {
 				if len(st.Chain) < 2 || st.Chain[0].Vector != 6 || !strings.HasPrefix(st.String(), "triple fault: #UD") {

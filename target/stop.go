@@ -21,6 +21,7 @@ const (
 	StopRequested                     // RequestStop (gdb's ^C) or the context was cancelled
 	StopHaltedForever                 // HLT with interrupts disabled or no interrupt source armed
 	StopInternal                      // an emulator limitation or an I/O error (Err)
+	StopReset                         // the guest reset the machine (Reset says how); as QEMU -no-reboot, the run ends
 )
 
 var stopNames = [...]string{
@@ -34,6 +35,7 @@ var stopNames = [...]string{
 	StopRequested:     "stop-requested",
 	StopHaltedForever: "halted-forever",
 	StopInternal:      "internal-error",
+	StopReset:         "reset",
 }
 
 func (k StopKind) String() string {
@@ -61,6 +63,7 @@ type Stop struct {
 	Chain   []cpu.Event
 	Instret uint64 // the instruction count at the stop
 	Err     error  // StopInternal
+	Reset   string // StopReset: how the guest reset the machine ("keyboard controller", "port 0xcf9", "port 0x92")
 }
 
 // String describes the stop in one line, for logs and stderr.
@@ -87,6 +90,8 @@ func (s Stop) String() string {
 		return msg
 	case StopHaltedForever:
 		return "halted with no interrupt that can wake the CPU"
+	case StopReset:
+		return "the guest reset the machine through the " + s.Reset
 	case StopInternal:
 		if s.Err != nil {
 			return "internal error: " + s.Err.Error()

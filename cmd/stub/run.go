@@ -117,6 +117,11 @@ func runStandalone(ctx context.Context, m *target.Machine, errw io.Writer) int {
 		case target.StopTripleFault:
 			fmt.Fprintf(errw, "stub: %s\n", st)
 			return exitTripleFault
+		case target.StopReset:
+			// Linux's reboot: the run ends with success, as QEMU's
+			// -no-reboot does.
+			fmt.Fprintf(errw, "stub: %s: the run ends, as QEMU's with -no-reboot\n", st)
+			return 0
 		case target.StopBreakOn:
 			fmt.Fprintf(errw, "stub: %s\n", st)
 			continue

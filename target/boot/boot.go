@@ -14,6 +14,7 @@ import (
 	"fmt"
 
 	"vmapstack/target/cpu"
+	"vmapstack/target/x86"
 )
 
 // Files is what the user named on the command line.
@@ -76,3 +77,45 @@ func Load(ram []byte, f Files, loaders ...Loader) (*Image, error) {
 // QEMU's pc machine with up to 3.5 GiB (above that QEMU splits RAM around
 // the PCI hole, which we do not model).
 const MaxMemory = 0xe0000000
+
+// FirmwareMSRs are the MSRs the firmware leaves programmed when it hands
+// over to a kernel: under QEMU that is SeaBIOS (which runs before both the
+// Linux setup code and the PVH option ROM), and the kernel reads them back
+// (Linux prints its PAT line only when the MTRRs are enabled). SeaBIOS'
+// mtrr_setup: fixed ranges write-back below 640 KiB, uncached for the VGA
+// window, write-protect for the ROM area, variable range 0 uncached from
+// its PCI window start (0xe0000000 on the pc machine) to 4 GiB, MTRRs
+// enabled with write-back as the default type. physBits is the CPU's
+// physical address width (CPUID 80000008h).
+func FirmwareMSRs(ramSize uint64, physBits uint) map[uint32]uint64 {
+	const wb, wp = 0x0606060606060606, 0x0505050505050505
+	const pciStart = 0xe0000000
+	m := map[uint32]uint64{
+		x86.MSRMTRRFix64K:      0,
+		x86.MSRMTRRFix16K80000: 0,
+		x86.MSRMTRRFix16KA0000: 0, // the VGA window: uncached
+	}
+	// SeaBIOS marks each fixed range whose end RAM covers; with any RAM
+	// size this machine accepts, that is all of them.
+	if ramSize >= 0x80000 {
+		m[x86.MSRMTRRFix64K] = wb
+	}
+	if ramSize >= 0xa0000 {
+		m[x86.MSRMTRRFix16K80000] = wb
+	}
+	for j := uint32(0); j < 8; j++ {
+		m[x86.MSRMTRRFix4KC0000+j] = 0
+		if ramSize >= 0x100000 {
+			m[x86.MSRMTRRFix4KC0000+j] = wp
+		}
+	}
+	for i := uint32(0); i < 16; i++ {
+		m[x86.MSRMTRRPhysBase0+i] = 0
+	}
+	mask := uint64(1)<<physBits - 1
+	size := uint64(1)<<32 - pciStart
+	m[x86.MSRMTRRPhysBase0] = pciStart             // type 0: uncached
+	m[x86.MSRMTRRPhysBase0+1] = -size&mask | 0x800 // the mask of a size-aligned range, valid
+	m[x86.MSRMTRRDefType] = 0xc06                  // MTRRs and fixed ranges enabled, default write-back
+	return m
+}

@@ -52,12 +52,12 @@ func (p *POST) Out(port uint16, size int, val uint32) { p.Last = uint8(val) }
 // always enabled in this machine), bit 0 requests a fast reset.
 type SysCtrl struct {
 	val     uint8
-	onReset func()
+	onReset func(source string)
 }
 
 // NewSysCtrl returns port 0x92 with A20 enabled; onReset (may be nil) is
 // called when the guest sets bit 0.
-func NewSysCtrl(onReset func()) *SysCtrl { return &SysCtrl{val: 0x02, onReset: onReset} }
+func NewSysCtrl(onReset func(source string)) *SysCtrl { return &SysCtrl{val: 0x02, onReset: onReset} }
 
 func (s *SysCtrl) In(port uint16, size int) uint32 { return uint32(s.val) }
 
@@ -65,7 +65,7 @@ func (s *SysCtrl) Out(port uint16, size int, val uint32) {
 	// Like QEMU's port92_write, bit 0 is a command and reads back as 0.
 	s.val = uint8(val) &^ 1
 	if val&1 != 0 && s.onReset != nil {
-		s.onReset()
+		s.onReset("port 0x92")
 	}
 }
 

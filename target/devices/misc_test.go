@@ -37,7 +37,7 @@ func TestPOSTAndSysCtrl(t *testing.T) {
 		t.Errorf("POST last %#x read %#x", p.Last, p.In(POSTPort, 1))
 	}
 	resets := 0
-	s := NewSysCtrl(func() { resets++ })
+	s := NewSysCtrl(func(source string) { resets++ })
 	if s.In(SysCtrlA, 1) != 0x02 {
 		t.Errorf("A20 not reported enabled")
 	}

@@ -20,12 +20,12 @@ type PC struct {
 
 // PCConfig says what the devices connect to. Every func may be nil.
 type PCConfig struct {
-	Serial  io.Writer        // COM1 output
-	Clock   func() uint64    // the instruction count (cpu.Instret)
-	RAMSize uint64           // for the CMOS memory-size bytes
-	OnINTR  func(level bool) // the PIC's INTR pin (cpu.SetIRQ)
-	OnExit  func(code int)   // isa-debug-exit written (stop the CPU)
-	OnReset func()           // port 0x92 fast reset requested
+	Serial  io.Writer           // COM1 output
+	Clock   func() uint64       // the instruction count (cpu.Instret)
+	RAMSize uint64              // for the CMOS memory-size bytes
+	OnINTR  func(level bool)    // the PIC's INTR pin (cpu.SetIRQ)
+	OnExit  func(code int)      // isa-debug-exit written (stop the CPU)
+	OnReset func(source string) // the guest reset the machine (source says how, e.g. "port 0x92")
 }
 
 // NewPC builds and wires the devices.
