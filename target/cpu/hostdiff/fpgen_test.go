@@ -230,7 +230,7 @@ func (g *gen) f80() (r [10]byte) {
 		binary.LittleEndian.PutUint16(r[8:], sign|e)
 		return r
 	}
-	switch g.r.Intn(12) {
+	switch g.r.Intn(13) {
 	case 0:
 		return put(0, 0)
 	case 1:
@@ -295,6 +295,12 @@ func (g *gen) f80() (r [10]byte) {
 			m = m&^(1<<11-1) | 1<<10
 		}
 		return put(uint16(16383+g.r.Intn(80)-40), m)
+	case 10:
+		// Around the limits of the single and double formats: stores
+		// to m32/m64 that overflow, underflow, or round into their
+		// denormals.
+		e := []int{127, 128, -126, -127, -149, -150, 1023, 1024, -1022, -1023, -1074, -1075}[g.r.Intn(12)]
+		return put(uint16(16383+e), 1<<63|uint64(g.r.Int63())>>uint(g.r.Intn(64)))
 	}
 	return put(uint16(16383+g.r.Intn(200)-100), 1<<63|uint64(g.r.Int63()))
 }
