@@ -84,3 +84,18 @@ func TestLinuxOursMatchesQEMU(t *testing.T) {
 			len(onlyQEMU), strings.Join(onlyQEMU, "\n  "), len(onlyOurs), strings.Join(onlyOurs, "\n  "), linuxtest.DescribeAllowed())
 	}
 }
+
+// TestLinuxOursShellStdin types a command into the busybox shell of a
+// Debian kernel boot in our stub through --serial stdio with piped stdin
+// (DESIGN.md §5), as TestLinuxQEMUShellStdin does in QEMU.
+func TestLinuxOursShellStdin(t *testing.T) {
+	f := linuxtest.Require(t)
+	acquireHeavy(t)
+	console, status := typeIntoShell(t, "ours", linuxOursTimeout, stubBin, linuxtest.StubArgs(f.Kernel, f.ShellInitrd, "stdio")...)
+	if p := linuxtest.Problems(console); len(p) != 0 {
+		t.Errorf("ours: the kernel reported problems:\n%s", strings.Join(p, "\n"))
+	}
+	if status != 0 {
+		t.Errorf("our stub exited with status %d on reboot -f, want 0", status)
+	}
+}

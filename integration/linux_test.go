@@ -2,7 +2,10 @@ package integration
 
 import (
 	"context"
+	"errors"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -165,5 +168,97 @@ func TestLinuxQEMUWorkload(t *testing.T) {
 		if !found {
 			t.Errorf("allowed difference %s matches no line of QEMU's kernel log: remove or update it", a.Pattern)
 		}
+	}
+}
+
+// shellCommand is what the interactive tests type, and shellAnswer the
+// line it must print: shell arithmetic and a forked program's output.
+const (
+	shellCommand = `echo "typed: $((6 * 7)) $(uname -m)"`
+	shellAnswer  = "typed: 42 x86_64"
+)
+
+// typeIntoShell runs bin with args (a boot of linuxtest.ShellInitramfs
+// with COM1 on stdin and stdout), waits for the shell, types shellCommand
+// and then reboot -f, and returns the console and the exit status.
+func typeIntoShell(t *testing.T, machine string, timeout time.Duration, bin string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, stderr testtool.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", machine, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+	// waitFor waits until the console has a line equal to line.
+	waitFor := func(line string) {
+		t.Helper()
+		for {
+			for _, l := range strings.Split(out.String(), "\n") {
+				if strings.TrimRight(l, "\r") == line {
+					return
+				}
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("%s exited (%v) before printing %q\nstderr: %s\nconsole tail:\n%s", machine, err, line, stderr.String(), tail(out.String(), 30))
+			case <-ctx.Done():
+				t.Fatalf("%s did not print %q: %v\nconsole tail:\n%s", machine, line, ctx.Err(), tail(out.String(), 30))
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	waitFor(linuxtest.ShellReady)
+	if _, err := io.WriteString(stdin, shellCommand+"\n"); err != nil {
+		t.Fatalf("type into %s: %v", machine, err)
+	}
+	waitFor(shellAnswer)
+	if _, err := io.WriteString(stdin, "reboot -f\n"); err != nil {
+		t.Fatalf("type into %s: %v", machine, err)
+	}
+	var werr error
+	select {
+	case werr = <-done:
+	case <-ctx.Done():
+		t.Fatalf("%s did not exit after reboot -f: %v\nconsole tail:\n%s", machine, ctx.Err(), tail(out.String(), 30))
+	}
+	status := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(werr, &ee):
+		status = ee.ExitCode()
+	case werr != nil:
+		t.Fatalf("%s: %v", machine, werr)
+	}
+	return out.String(), status
+}
+
+// TestLinuxQEMUShellStdin types a command into the busybox shell of a
+// Debian kernel boot through COM1 in QEMU, as a user at the console would:
+// the command runs, and reboot -f ends QEMU with status 0.
+func TestLinuxQEMUShellStdin(t *testing.T) {
+	f := linuxtest.Require(t)
+	testtool.Require(t, qemutest.QEMU)
+	acquireHeavy(t)
+	console, status := typeIntoShell(t, "QEMU", linuxQEMUTimeout, qemutest.QEMU, linuxtest.QEMUArgs(f.Kernel, f.ShellInitrd)...)
+	if p := linuxtest.Problems(console); len(p) != 0 {
+		t.Errorf("QEMU: the kernel reported problems:\n%s", strings.Join(p, "\n"))
+	}
+	if status != 0 {
+		t.Errorf("QEMU exited with status %d on reboot -f, want 0", status)
 	}
 }

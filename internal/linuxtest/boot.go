@@ -57,17 +57,16 @@ func StubArgs(kernel, initrd, serial string) []string {
 	}
 }
 
-// Files are the kernel and the workload initramfs of a boot.
+// Files are the kernel and the initramfs images of the boots.
 type Files struct {
-	Kernel  string // Debian's bzImage
-	Release string // its uname -r
-	Initrd  string // the workload initramfs (gzipped newc)
+	Kernel      string // Debian's bzImage
+	Release     string // its uname -r
+	Initrd      string // the workload initramfs (gzipped newc)
+	ShellInitrd string // the interactive one (ShellInitramfs)
 }
 
 // Prepare fetches Debian's packages into the cache dir (debian.CacheDir
-// when empty) and writes the workload initramfs there too, named by its
-// content's hash so that it is written once and shared by concurrent
-// users.
+// when empty) and writes the initramfs images there too.
 func Prepare(ctx context.Context, dir string) (*Files, error) {
 	if dir == "" {
 		var err error
@@ -83,30 +82,44 @@ func Prepare(ctx context.Context, dir string) (*Files, error) {
 	if err != nil {
 		return nil, fmt.Errorf("linuxtest: %w", err)
 	}
-	img, err := Initramfs(bb)
-	if err != nil {
+	f := &Files{Kernel: l.Kernel, Release: l.Release}
+	if f.Initrd, err = writeImage(dir, bb, Initramfs); err != nil {
 		return nil, err
+	}
+	if f.ShellInitrd, err = writeImage(dir, bb, ShellInitramfs); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// writeImage writes build(busybox) into dir, named by its content's hash
+// so that it is written once and shared by concurrent users.
+func writeImage(dir string, busybox []byte, build func([]byte) ([]byte, error)) (string, error) {
+	img, err := build(busybox)
+	if err != nil {
+		return "", err
 	}
 	sum := sha256.Sum256(img)
 	path := filepath.Join(dir, "initrd-"+hex.EncodeToString(sum[:8])+".img")
-	if _, err := os.Stat(path); err != nil {
-		tmp, err := os.CreateTemp(dir, ".initrd-")
-		if err != nil {
-			return nil, fmt.Errorf("linuxtest: initrd: %w", err)
-		}
-		defer os.Remove(tmp.Name())
-		if _, err := tmp.Write(img); err != nil {
-			tmp.Close()
-			return nil, fmt.Errorf("linuxtest: initrd: %w", err)
-		}
-		if err := tmp.Close(); err != nil {
-			return nil, fmt.Errorf("linuxtest: initrd: %w", err)
-		}
-		if err := os.Rename(tmp.Name(), path); err != nil {
-			return nil, fmt.Errorf("linuxtest: initrd: %w", err)
-		}
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
 	}
-	return &Files{Kernel: l.Kernel, Release: l.Release, Initrd: path}, nil
+	tmp, err := os.CreateTemp(dir, ".initrd-")
+	if err != nil {
+		return "", fmt.Errorf("linuxtest: initrd: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(img); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("linuxtest: initrd: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("linuxtest: initrd: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", fmt.Errorf("linuxtest: initrd: %w", err)
+	}
+	return path, nil
 }
 
 var prepared struct {

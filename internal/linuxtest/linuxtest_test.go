@@ -182,22 +182,42 @@ func TestInitramfs(t *testing.T) {
 	if err != nil || !bytes.Equal(payload, GoPayload()) {
 		t.Errorf("data/go.gz does not hold GoPayload (%v)", err)
 	}
-	if !strings.HasPrefix(InitScript, "#!/bin/busybox sh\n") {
-		t.Errorf("init.sh does not start with #!/bin/busybox sh")
+	for name, script := range map[string]string{"init.sh": InitScript, "shell.sh": ShellInitScript} {
+		if !strings.HasPrefix(script, "#!/bin/busybox sh\n") {
+			t.Errorf("%s does not start with #!/bin/busybox sh", name)
+		}
+	}
+	if !strings.Contains(ShellInitScript, "echo \""+ShellReady+"\"\n") {
+		t.Errorf("shell.sh does not print %q", ShellReady)
+	}
+	sh, err := ShellInitramfs(busybox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if zr, err = gzip.NewReader(bytes.NewReader(sh)); err != nil {
+		t.Fatal(err)
+	}
+	if raw, err = io.ReadAll(zr); err != nil {
+		t.Fatal(err)
+	}
+	if got := cpioEntries(t, raw)["init"]; got != [2]string{"81ed", ShellInitScript} {
+		t.Errorf("ShellInitramfs /init: %.60q", got)
 	}
 }
 
-// TestInitScriptSyntax parses init.sh with the host's POSIX shell: busybox
+// TestInitScriptSyntax parses init.sh and shell.sh with the host's POSIX shell: busybox
 // ash accepts what dash does here (no bashisms), and a syntax error would
 // otherwise show only as a kernel panic in the boot tests.
 func TestInitScriptSyntax(t *testing.T) {
 	sh := testtool.Require(t, "sh")
-	p := filepath.Join(t.TempDir(), "init")
-	if err := os.WriteFile(p, []byte(InitScript), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(sh, "-n", p).CombinedOutput(); err != nil {
-		t.Errorf("sh -n init.sh: %v\n%s", err, out)
+	for name, script := range map[string]string{"init.sh": InitScript, "shell.sh": ShellInitScript} {
+		p := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(sh, "-n", p).CombinedOutput(); err != nil {
+			t.Errorf("sh -n %s: %v\n%s", name, err, out)
+		}
 	}
 }
 

@@ -32,6 +32,15 @@ import (
 //go:embed init.sh
 var InitScript string
 
+// ShellInitScript is the /init of ShellInitramfs: an interactive busybox
+// shell on the console, announced by ShellReady.
+//
+//go:embed shell.sh
+var ShellInitScript string
+
+// ShellReady is the line ShellInitScript prints before it starts the shell.
+const ShellReady = "=== vmapstack shell ready"
+
 // The marker lines around the workload's output and the kernel log dump.
 const (
 	WorkloadBegin = "=== vmapstack workload begin"
@@ -79,6 +88,15 @@ func GoPayload() []byte {
 // applets linked, the console and null devices, the workload as /init
 // and its data.
 func Initramfs(busybox []byte) ([]byte, error) {
+	return initramfsWith(busybox, InitScript)
+}
+
+// ShellInitramfs is Initramfs with ShellInitScript as /init.
+func ShellInitramfs(busybox []byte) ([]byte, error) {
+	return initramfsWith(busybox, ShellInitScript)
+}
+
+func initramfsWith(busybox []byte, init string) ([]byte, error) {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz) // no name, no time: the same bytes every time
 	if _, err := zw.Write(GoPayload()); err != nil {
@@ -102,7 +120,7 @@ func Initramfs(busybox []byte) ([]byte, error) {
 		// (console_on_rootfs); without it init runs with no output.
 		initramfs.Entry{Name: "dev/console", Type: initramfs.TypeCharDev, Perm: 0o600, Major: 5, Minor: 1},
 		initramfs.Entry{Name: "dev/null", Type: initramfs.TypeCharDev, Perm: 0o666, Major: 1, Minor: 3},
-		initramfs.Entry{Name: "init", Type: initramfs.TypeRegular, Perm: 0o755, Data: []byte(InitScript)},
+		initramfs.Entry{Name: "init", Type: initramfs.TypeRegular, Perm: 0o755, Data: []byte(init)},
 		initramfs.Entry{Name: "proc", Type: initramfs.TypeDir, Perm: 0o555},
 		initramfs.Entry{Name: "tmp", Type: initramfs.TypeDir, Perm: 0o777 | fs.ModeSticky},
 	)

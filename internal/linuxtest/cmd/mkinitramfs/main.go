@@ -5,6 +5,7 @@
 //
 //	KERNEL=/…/boot/vmlinuz-6.1.0-57-cloud-amd64
 //	INITRD=/…/initrd.img
+//	SHELL_INITRD=/…/initrd-….img                 the interactive shell's initramfs
 //	RELEASE=6.1.0-57-cloud-amd64
 //	APPEND='console=ttyS0 acpi=off panic=-1'
 //	QEMU_ARGS=('-nographic' '-no-reboot' …)     linuxtest.QEMUArgs, a bash array
@@ -58,7 +59,7 @@ func run(out, serial string) error {
 			return err
 		}
 	}
-	fmt.Printf("KERNEL=%s\nINITRD=%s\nRELEASE=%s\n", quote(f.Kernel), quote(initrd), quote(f.Release))
+	fmt.Printf("KERNEL=%s\nINITRD=%s\nSHELL_INITRD=%s\nRELEASE=%s\n", quote(f.Kernel), quote(initrd), quote(f.ShellInitrd), quote(f.Release))
 	fmt.Printf("APPEND=%s\n", quote(linuxtest.Append))
 	fmt.Printf("QEMU_ARGS=(%s)\n", quoteAll(linuxtest.QEMUArgs(f.Kernel, initrd)))
 	fmt.Printf("STUB_ARGS=(%s)\n", quoteAll(linuxtest.StubArgs(f.Kernel, initrd, serial)))
