@@ -311,7 +311,17 @@ func (c *CPU) x87Arith(in *inst, op x86asm.Op) {
 	if !okA {
 		r = indefinite()
 	} else {
-		f.memDenormal(a.isNaN() || b.isNaN() || a.unsupported())
+		// A zero divide outranks the denormal memory operand (as the
+		// host has it: denormal / 0 and 0 \ denormal raise ZE alone).
+		finite := func(x ext) bool { return !x.isZero() && !x.isInf() && !x.isNaN() && !x.unsupported() }
+		zdiv := false
+		switch op {
+		case x86asm.FDIV, x86asm.FDIVP, x86asm.FIDIV:
+			zdiv = b.isZero() && finite(a)
+		case x86asm.FDIVR, x86asm.FDIVRP, x86asm.FIDIVR:
+			zdiv = a.isZero() && finite(b)
+		}
+		f.memDenormal(a.isNaN() || b.isNaN() || a.unsupported() || zdiv)
 		if f.unmasked(x86.FSWDE) {
 			op = 0 // unmasked #D: the operation does not proceed
 		}
