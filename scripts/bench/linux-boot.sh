@@ -9,22 +9,25 @@
 # QEMU is timed twice: plain TCG (the `qemu-system-x86_64 -kernel -initrd
 # -append` users run) and with the tests' instruction clock (-icount
 # shift=0,sleep=off, which our machine's clock is like). The stub runs
-# once per RUN with --listen none; OURS_TIMEOUT (seconds, default 1800)
-# bounds each. A stub that does not reach the workload's end (today: it
+# OURS_RUNS times (default 1: it is the slow one) with --listen none;
+# OURS_TIMEOUT (seconds, default 1800) bounds each run. A stub that does not reach the workload's end (today: it
 # does not boot Linux yet) is reported, and QEMU's figures still print.
 # Debian's packages come through apt-get download into the cache
 # (internal/debian); nothing is written to the repository.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-3}
+ours_runs=${OURS_RUNS:-1}
 ours_timeout=${OURS_TIMEOUT:-1800}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 echo "== preparing (apt-get download into the cache, initramfs, go build ./cmd/stub)"
 eval "$(go run ./internal/linuxtest/cmd/mkinitramfs -serial "$tmp/com1.log")"
+# VMAPSTACK_STUB names a prebuilt stub instead, as for the tests.
+stub=${VMAPSTACK_STUB:-$tmp/stub}
 stub_built=1
-if ! go build -o "$tmp/stub" ./cmd/stub; then
+if [ -z "${VMAPSTACK_STUB:-}" ] && ! go build -o "$stub" ./cmd/stub; then
 	echo "go build ./cmd/stub failed: QEMU only" >&2
 	stub_built=0
 fi
@@ -54,13 +57,14 @@ sys.exit(rc)
 PY
 }
 
-# best NAME LOGFILE CONSOLEFILE TIMEOUT CMD...: best of $runs successful
-# runs (exit 0 and the workload's end marker on the console), or "failed".
+# best RUNS NAME LOGFILE CONSOLEFILE TIMEOUT CMD...: best of RUNS
+# successful runs (exit 0 and the workload's end marker on the console),
+# or "failed".
 best() {
-	local name=$1 log=$2 console=$3 timeout=$4
-	shift 4
+	local n=$1 name=$2 log=$3 console=$4 timeout=$5
+	shift 5
 	local best="" t rc
-	for _ in $(seq "$runs"); do
+	for _ in $(seq "$n"); do
 		rm -f "$console"
 		rc=0
 		t=$(timed "$log" "$timeout" "$@") || rc=$?
@@ -77,12 +81,12 @@ best() {
 	echo "$best"
 }
 
-echo "== kernel $RELEASE, append \"$APPEND\", best of $runs runs"
-qemu_tcg=$(best "QEMU TCG" "$tmp/qemu.log" "$tmp/qemu.log" 300 qemu-system-x86_64 "${tcg_args[@]}")
-qemu_icount=$(best "QEMU TCG -icount" "$tmp/qemu.log" "$tmp/qemu.log" 300 qemu-system-x86_64 "${QEMU_ARGS[@]}")
+echo "== kernel $RELEASE, append \"$APPEND\", best of $runs runs (ours: $ours_runs)"
+qemu_tcg=$(best "$runs" "QEMU TCG" "$tmp/qemu.log" "$tmp/qemu.log" 300 qemu-system-x86_64 "${tcg_args[@]}")
+qemu_icount=$(best "$runs" "QEMU TCG -icount" "$tmp/qemu.log" "$tmp/qemu.log" 300 qemu-system-x86_64 "${QEMU_ARGS[@]}")
 ours=failed
 if [ $stub_built = 1 ]; then
-	ours=$(best "ours" "$tmp/stub.log" "$tmp/com1.log" "$ours_timeout" "$tmp/stub" "${STUB_ARGS[@]}")
+	ours=$(best "$ours_runs" "ours" "$tmp/stub.log" "$tmp/com1.log" "$ours_timeout" "$stub" "${STUB_ARGS[@]}")
 fi
 
 grep -m1 'model name' /proc/cpuinfo | sed 's/^model name[[:space:]]*: /host CPU: /'
