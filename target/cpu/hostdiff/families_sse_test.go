@@ -332,7 +332,7 @@ func (g *gen) fpMem(size int, align bool, lanes string, avoid uint16) operand {
 		ea = g.lay.base + dataOff + uint64(1+g.r.Intn(2))*pageSize - uint64(1+g.r.Intn(size))
 	default:
 		ea = g.lay.base + uint64(memLo+g.r.Intn(memHi-memLo-512))
-		if g.chance(2) {
+		if size&(size-1) == 0 && g.chance(2) {
 			ea &^= uint64(size - 1) // naturally aligned
 		}
 	}
