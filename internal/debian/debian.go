@@ -123,7 +123,7 @@ func (c *Cache) FetchVersion(ctx context.Context, name, version string) (*Packag
 	}
 	args = append(args, "--", name+"="+version)
 	if out, err := run(ctx, tmp, "apt-get", args...); err != nil {
-		return nil, fmt.Errorf("debian: apt-get download %s=%s: %w: %w\n%s", name, version, ErrUnavailable, err, out)
+		return nil, fmt.Errorf("debian: apt-get download %s=%s (no network, or package lists older than the mirror: apt-get update): %w: %w\n%s", name, version, ErrUnavailable, err, out)
 	}
 	debs, err := filepath.Glob(filepath.Join(tmp, "*.deb"))
 	if err != nil || len(debs) != 1 {
