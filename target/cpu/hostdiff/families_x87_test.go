@@ -11,6 +11,7 @@ package hostdiff
 import (
 	"encoding/binary"
 	"math"
+	"strings"
 )
 
 // Condition-code masks of the "FPU Flags Affected" sections.
@@ -42,6 +43,7 @@ type x87Form struct {
 	push  int    // values pushed
 	shape func(g *gen, f *x87Form, in *insn)
 	after func(g *gen) // once the stack is final
+	pfx66 bool         // operand-size prefix (the 16-bit environment formats)
 }
 
 func xm(name string, op byte, ext int, mem string, undef uint16, need, push int) x87Form {
@@ -173,6 +175,11 @@ var x87State = []x87Form{
 	xm("fnstcw", 0xd9, 7, "cw", undefCAll, 0, 0), xm("fldcw", 0xd9, 5, "cw", undefCAll, 0, 0),
 	xm("fnstenv", 0xd9, 6, "env", undefCAll, 0, 0), xm("fldenv", 0xd9, 4, "env", 0, 0, 0),
 	xm("fnsave", 0xdd, 6, "save", 0, 0, 0), xm("frstor", 0xdd, 4, "save", 0, 0, 0),
+	// With 66h the 16-bit protected-mode formats of the environment
+	// (14 bytes) and of the whole state (94 bytes): the operand size
+	// selects the layout (SDM Vol. 1 8.1.10, Vol. 2A FSTENV, FSAVE).
+	xm("fnstenv o16", 0xd9, 6, "env16", undefCAll, 0, 0), xm("fldenv o16", 0xd9, 4, "env16", 0, 0, 0),
+	xm("fnsave o16", 0xdd, 6, "save16", 0, 0, 0), xm("frstor o16", 0xdd, 4, "save16", 0, 0, 0),
 }
 
 // The transcendentals: results within one ulp (ulpST), C1 ("Set if
@@ -207,6 +214,9 @@ func (g *gen) x87Family(forms []x87Form) (*insn, string, bool) {
 	fp.undefFSW = f.undef
 	in := newInsn()
 	in.op = []byte{f.op}
+	if f.pfx66 {
+		in.pfx = []byte{0x66}
+	}
 	need := f.need
 	switch f.kind {
 	case "m":
@@ -275,7 +285,7 @@ func b2u64(b bool) uint64 {
 // type.
 func (g *gen) x87Mem(kind string) operand {
 	size := map[string]int{"m16i": 2, "m32i": 4, "m64i": 8, "m32f": 4, "m64f": 8, "m80f": 10, "bcd": 10,
-		"cw": 2, "sw": 2, "env": 28, "save": 108}[kind]
+		"cw": 2, "sw": 2, "env": 28, "save": 108, "env16": 14, "save16": 94}[kind]
 	o := g.fpMem(size, false, "", 0)
 	fp := g.c.fp
 	b := g.c.data[fp.memOff : fp.memOff+size]
@@ -321,13 +331,15 @@ func (g *gen) x87Mem(kind string) operand {
 	case "sw":
 	case "env", "save":
 		g.x87Image(kind == "save", b)
+	case "env16", "save16":
+		g.x87Image16(kind == "save16", b)
 	}
 	return o
 }
 
 // x87Image writes an FLDENV (28 bytes) or FRSTOR (108 bytes) image of a
-// random state in the 32-bit protected-mode format (SDM Vol. 1 Figure
-// 8-9, 8-10): FCW with every exception masked, FSW without ES/B, a full
+// random state in the 32-bit protected-mode format (SDM Vol. 1 8.1.10,
+// Figure 8-9): FCW with every exception masked, FSW without ES/B, a full
 // tag word consistent with the register contents (FXRSTOR's
 // classification: "valid", "zero" or "special"), random FPU pointers
 // (never compared). An FNSTENV/FNSAVE case overwrites it; its
@@ -552,6 +564,27 @@ func shapeTrans(g *gen, f *x87Form, in *insn) {
 	}
 }
 
+// x87Image16 is x87Image in the 16-bit protected-mode format (SDM Vol. 1
+// 8.1.10): FCW, FSW, FTW, then FIP, FCS, FDP, FDS as words (offsets
+// 6-13), then the registers for FRSTOR.
+func (g *gen) x87Image16(save bool, b []byte) {
+	s := g.fpState()
+	for i := range b {
+		b[i] = 0
+	}
+	binary.LittleEndian.PutUint16(b[0:], s.fcw)
+	binary.LittleEndian.PutUint16(b[2:], s.fsw)
+	binary.LittleEndian.PutUint16(b[4:], s.fullTag())
+	for i := 6; i < 14; i += 2 {
+		binary.LittleEndian.PutUint16(b[i:], uint16(g.r.Intn(0x10000)))
+	}
+	if save {
+		for i := 0; i < 8; i++ {
+			copy(b[14+10*i:], s.st[s.phys(i)][:])
+		}
+	}
+}
+
 // x87Masks are the bytes of FNSTENV/FNSAVE images in memory the SDM
 // does not define for our purposes (32-bit protected-mode format, SDM
 // Vol. 1 Figure 8-9): the reserved upper halves of the FCW, FSW and FTW
@@ -572,6 +605,15 @@ func init() {
 		switch x87State[i].name {
 		case "fnstenv", "fnsave":
 			x87State[i].shape = func(g *gen, f *x87Form, in *insn) { x87Masks(g.c, g.c.fp.memOff) }
+		case "fnstenv o16", "fnsave o16":
+			// The pointers: FIP, FCS, FDP, FDS (offsets 6-13), as
+			// in the 32-bit format.
+			x87State[i].shape = func(g *gen, f *x87Form, in *insn) {
+				g.c.undefMem = append(g.c.undefMem, [2]int{g.c.fp.memOff + 6, 8})
+			}
+		}
+		if strings.HasSuffix(x87State[i].name, " o16") {
+			x87State[i].pfx66 = true
 		}
 	}
 }
