@@ -535,8 +535,9 @@ func (c *CPU) x87Exec(in *inst, op x86asm.Op) {
 	case x86asm.FFREE:
 		c.ffree(int(in.args[0].reg))
 	case x86asm.FFREEP:
+		// FFREE ST(i), then pop (AMD64 APM FFREEP; Intel executes it too)
 		c.ffree(int(in.args[0].reg))
-		c.setTop(c.ftop() + 1)
+		c.fpop()
 	case x86asm.FNOP:
 	case x86asm.FCMOVB, x86asm.FCMOVBE, x86asm.FCMOVE, x86asm.FCMOVNB, x86asm.FCMOVNBE, x86asm.FCMOVNE,
 		x86asm.FCMOVNU, x86asm.FCMOVU:
