@@ -242,9 +242,9 @@ func (c *CPU) pushResult(f *fpCtx, v ext) {
 	}
 }
 
-// memOperand reads the x87 instruction's memory operand as an extended
-// value: m32/m64 reals (op forms D8/DC, FLD/FCOM) or integers (DA/DE,
-// FILD/FICOM), m80 reals. SNaNs are not quieted here: the operation's
+// memReal reads the x87 instruction's real memory operand as an extended
+// value: m32/m64 (x86asm's MemBytes), else m80 (FLD m80, whose MemBytes
+// is 0). SNaNs are not quieted here: the operation's
 // NaN rules see them (SDM Vol. 1 Table 4-7); quiet makes them QNaNs with
 // IE, as FLD does.
 func (c *CPU) memReal(f *fpCtx, in *inst, quiet bool) ext {
@@ -258,6 +258,7 @@ func (c *CPU) memReal(f *fpCtx, in *inst, quiet bool) ext {
 	return c.read80(lin)
 }
 
+// memInt reads an m16/m32/m64 integer operand (FIADD..., FILD, FICOM).
 func (c *CPU) memInt(in *inst) ext {
 	v := c.read(c.memAddr(in), in.msize)
 	return extFromInt(int64(signExtend(v, in.msize)))
@@ -275,7 +276,10 @@ func (c *CPU) write80(lin uint64, v ext) {
 	c.write(lin+8, 2, uint64(v.se))
 }
 
-// srcOperand returns the source of a one-operand memory or ST(i) form.
+// x87Arith is FADD FSUB FSUBR FMUL FDIV FDIVR and their P and I forms:
+// ST(0) op m32/m64/m16int/m32int, ST(0) op ST(i), ST(i) op ST(0) (SDM Vol.
+// 2 FADD...). An empty operand is a stack underflow whose masked response
+// is the indefinite in the destination.
 func (c *CPU) x87Arith(in *inst, op x86asm.Op) {
 	f := c.fctx()
 	dst, src := 0, 0
@@ -632,10 +636,10 @@ func (c *CPU) fist(in *inst, op x86asm.Op) {
 
 func (c *CPU) fxch(i int) {
 	f := c.fctx()
-	a, okA := c.fread(&f, 0)
-	b, okB := c.fread(&f, i)
+	// An empty register reads as the indefinite (masked underflow).
+	a, _ := c.fread(&f, 0)
+	b, _ := c.fread(&f, i)
 	if f.ok() {
-		_, _ = okA, okB
 		c.fset(0, b)
 		c.fset(i, a)
 	}
