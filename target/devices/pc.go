@@ -6,7 +6,8 @@ import (
 )
 
 // PC is the set of devices of the emulated machine, wired as on a PC:
-// COM1 on IRQ4, the PIT's counter 0 on IRQ0, all on one Bus.
+// COM1 on IRQ4, the PIT's counter 0 on IRQ0, the i8042's ports on IRQ1
+// and IRQ12, all on one Bus.
 type PC struct {
 	Bus     *Bus
 	UART    *UART
@@ -16,6 +17,8 @@ type PC struct {
 	CMOS    *CMOS
 	POST    *POST
 	SysCtrl *SysCtrl
+	I8042   *I8042
+	PCI     *PCI
 }
 
 // PCConfig says what the devices connect to. Every func may be nil.
@@ -37,6 +40,8 @@ func NewPC(cfg PCConfig) (*PC, error) {
 	pc.CMOS = NewCMOS(cfg.Clock, cfg.RAMSize)
 	pc.POST = &POST{}
 	pc.SysCtrl = NewSysCtrl(cfg.OnReset)
+	pc.I8042 = NewI8042(pc.PIC.SetIRQ, cfg.OnReset)
+	pc.PCI = NewPCI(cfg.OnReset)
 	regs := []struct {
 		first, last uint16
 		d           Device
@@ -52,6 +57,9 @@ func NewPC(cfg PCConfig) (*PC, error) {
 		{POSTPort, POSTPort, pc.POST, false},
 		{SysCtrlA, SysCtrlA, pc.SysCtrl, false},
 		{CMOSIndex, CMOSData, pc.CMOS, false},
+		{I8042Data, I8042Data, pc.I8042, false},
+		{I8042Status, I8042Status, pc.I8042, false},
+		{PCIConfigAddress, PCIConfigData + 3, pc.PCI, true},
 	}
 	for _, r := range regs {
 		if err := pc.Bus.Register(r.first, r.last, r.d, r.wide); err != nil {
