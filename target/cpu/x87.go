@@ -435,10 +435,13 @@ func (c *CPU) x87Compare(in *inst, op x86asm.Op) {
 // fxam classifies ST(0) into C3 C2 C0, its sign into C1 (SDM Vol. 2
 // FXAM, Table 3-47); an empty register classifies as empty.
 func (c *CPU) fxam() {
-	v := c.fget(0)
+	c.fpu.FSTAT = c.fpu.FSTAT&^x86.FSWCond | fxamCC(c.fget(0), c.fempty(0))
+}
+
+func fxamCC(v ext, empty bool) uint32 {
 	var cc uint32
 	switch {
-	case c.fempty(0):
+	case empty:
 		cc = x86.FSWC3 | x86.FSWC0
 	case v.unsupported():
 		cc = 0
@@ -456,7 +459,7 @@ func (c *CPU) fxam() {
 	if v.neg() {
 		cc |= x86.FSWC1
 	}
-	c.fpu.FSTAT = c.fpu.FSTAT&^x86.FSWCond | cc
+	return cc
 }
 
 func (c *CPU) x87Exec(in *inst, op x86asm.Op) {
