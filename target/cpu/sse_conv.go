@@ -50,8 +50,13 @@ func (c *CPU) execSSEConv(in *inst) bool {
 		c.fpCommit(fl)
 		c.setReg(in.args[0].reg, size, r)
 	case x86asm.CVTPI2PS, x86asm.CVTPI2PD:
+		// With an MMX source these are MMX instructions too: #MF for a
+		// pending x87 exception, then the transition to MMX state. With
+		// an m64 source the host (AMD EPYC) does neither, for both, and
+		// so do we; the SDM's CVTPI2PS page describes the transition
+		// without that distinction.
 		mmxReg := in.args[1].kind == argMMX
-		if op == x86asm.CVTPI2PS || mmxReg {
+		if mmxReg {
 			c.checkSSEMMX()
 		} else {
 			c.checkSSE()
@@ -74,7 +79,7 @@ func (c *CPU) execSSEConv(in *inst) bool {
 		}
 		c.fpCommit(fl)
 		c.setXMM(d, l.lo, l.hi)
-		if op == x86asm.CVTPI2PS || mmxReg {
+		if mmxReg {
 			c.mmxEnter()
 		}
 	case x86asm.CVTPS2PI, x86asm.CVTTPS2PI, x86asm.CVTPD2PI, x86asm.CVTTPD2PI:

@@ -326,6 +326,30 @@ func TestSSEExceptionConditions(t *testing.T) {
 		{name: "pending x87: EMMS #MF", asm: "emms", setup: pending, vector: sseVecMF},
 		{name: "pending x87: CVTPI2PS #MF", asm: "cvtpi2ps %mm1,%xmm0", setup: pending, vector: sseVecMF},
 		{name: "pending x87: SSE runs", asm: "paddb %xmm1,%xmm0", setup: pending, vector: -1},
+		// with an m64 source, CVTPI2PS/PD neither check for a pending x87
+		// exception nor enter MMX state (as the host does)
+		{name: "pending x87: CVTPI2PS m64 runs", asm: "cvtpi2ps (%rax),%xmm0", setup: pending, vector: -1,
+			check: func(t *testing.T, st *cpu.State, ram []byte) {
+				if st.FSTAT != 0x81 || st.FTAG != 0 {
+					t.Errorf("FSW %#x FTW %#x", st.FSTAT, st.FTAG)
+				}
+			}},
+		{name: "CVTPI2PD m64: no MMX transition", asm: "cvtpi2pd (%rax),%xmm0", setup: withPattern(func(ram []byte, s *cpu.State) {
+			s.FSTAT = 7 << 11
+			s.FTAG = 0x3fff
+		}), vector: -1, check: func(t *testing.T, st *cpu.State, ram []byte) {
+			if st.FSTAT != 7<<11 || st.FTAG != 0x3fff {
+				t.Errorf("FSW %#x FTW %#x", st.FSTAT, st.FTAG)
+			}
+		}},
+		{name: "CVTPI2PS mm: MMX transition", asm: "cvtpi2ps %mm1,%xmm0", setup: withPattern(func(ram []byte, s *cpu.State) {
+			s.FSTAT = 7 << 11
+			s.FTAG = 0x3fff
+		}), vector: -1, check: func(t *testing.T, st *cpu.State, ram []byte) {
+			if st.FSTAT != 0 || st.FTAG != 0 {
+				t.Errorf("FSW %#x FTW %#x", st.FSTAT, st.FTAG)
+			}
+		}},
 		// unmasked SIMD floating-point exceptions (SDM Vol. 1 11.5.3):
 		// the destination is unchanged, the flags are set
 		{name: "ZE unmasked #XM", asm: "divsd %xmm1,%xmm0", setup: withPattern(func(ram []byte, s *cpu.State) {
