@@ -53,7 +53,7 @@ func parseArgs(args []string, out io.Writer) (options, error) {
 	fs.BoolVar(&o.Wait, "wait", true, "start halted until a debugger resumes (--wait=false: run at once, attach later)")
 	breakOn := fs.String("break-on", defaultBreakOn, "comma-separated `LIST` of deliveries that stop the machine and notify the debugger:\n"+
 		target.BreakOnNames()+", a vector number (14, 0x20), or none")
-	fs.StringVar(&o.Serial, "serial", "stdio", "`DEST` of COM1 output: \"stdio\", a file path, or \"none\"")
+	fs.StringVar(&o.Serial, "serial", "stdio", "`DEST` of COM1: \"stdio\" (output to stdout, stdin to the guest; on a terminal, raw mode where Ctrl-a x quits), a file path for the output, or \"none\"")
 	memory := fs.String("memory", defaultMemory, "guest RAM `SIZE` with a K, M or G suffix (a bare number is MiB, as QEMU's -m)")
 	fs.StringVar(&o.TraceInt, "trace-int", "", "write every exception/interrupt delivery to `FILE` in QEMU's -d int line format")
 	fs.Usage = func() {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,6 +28,32 @@ type stdio struct {
 // run builds the machine from the options and either serves a debugger or
 // runs the kernel to its end. It returns the process exit status.
 func run(ctx context.Context, o options, s stdio) int {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if o.Serial == "stdio" {
+		in, restore, err := consoleInput(s.in, s.err, func() { cancel(errQuit) })
+		if err != nil {
+			fmt.Fprintf(s.err, "stub: %v\n", err)
+			return exitFailure
+		}
+		defer restore()
+		s.in = in
+	}
+	code := runMachine(ctx, o, s)
+	if errors.Is(context.Cause(ctx), errQuit) {
+		// QEMU's Ctrl-a x ends the run with success.
+		fmt.Fprintf(s.err, "\r\nstub: terminated (Ctrl-a x)\r\n")
+		return 0
+	}
+	return code
+}
+
+// errQuit is the cause of the context's end when the user typed Ctrl-a x.
+var errQuit = errors.New("quit from the console")
+
+// runMachine builds the machine from the options and either serves a
+// debugger or runs the kernel to its end.
+func runMachine(ctx context.Context, o options, s stdio) int {
 	cfg, closeAll, err := machineConfig(o, s)
 	if err != nil {
 		fmt.Fprintf(s.err, "stub: %v\n", err)

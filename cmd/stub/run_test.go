@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -145,9 +144,7 @@ func TestRunErrors(t *testing.T) {
 	notELF := filepath.Join(dir, "notelf")
 	os.WriteFile(notELF, []byte("hello"), 0o644)
 	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	mkfifo(t, fifo)
 	huge := filepath.Join(dir, "huge") // sparse: larger than the guest's RAM
 	if err := os.WriteFile(huge, nil, 0o644); err != nil || os.Truncate(huge, 200<<20) != nil {
 		t.Fatal("cannot make the sparse file")
