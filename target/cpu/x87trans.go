@@ -10,9 +10,16 @@ import (
 
 // The x87 constants, partial remainders and transcendental instructions.
 // The transcendental functions are evaluated with math/big at transPrec
-// bits and rounded once to 64 bits by the rounding control, so results
-// are correctly rounded (the SDM allows up to 1 ulp; real processors are
-// within it, SDM Vol. 1 8.3.10).
+// bits and rounded once to 64 bits by the rounding control: correctly
+// rounded for the reduced argument. FSIN, FCOS, FSINCOS and FPTAN reduce
+// by the hardware's 66-bit pi (SDM Vol. 1 8.3.10), so for large operands
+// they agree with the processor rather than with the exact function.
+// Against the AMD host the results are equal or one ulp apart (the host's
+// own error, e.g. its tan(1.0)), a few ulps for some |x| > 2^15 in FSIN
+// and FCOS where the host's polynomial is less precise. Where the SDM
+// leaves a choice (FPREM's partial-reduction step, F2XM1 and FYL2XP1
+// outside their domains, flags on denormal results) the host's behaviour
+// is followed and said so at the spot.
 
 const transPrec = 192
 
@@ -559,8 +566,8 @@ func nudged(a ext, dir int) *big.Float {
 	return v.Add(v, d)
 }
 
-// fromBigUp rounds v; for a denormal or tiny operand the result keeps the
-// operand's sign and the usual flags.
+// fromBigUp rounds v like fromBig; a zero v takes the sign of the operand
+// a (sin, tan, atan of a signed tiny value).
 func (f *fpCtx) fromBigUp(v *big.Float, a ext) ext {
 	if v.Sign() == 0 {
 		return zeroExt(a.neg())
