@@ -757,7 +757,16 @@ func (c *CPU) fxtract() {
 		c.x87Commit(&f)
 		return
 	}
-	var ex, sig ext
+	ex, sig := f.xtract(a)
+	if f.ok() {
+		c.fset(0, ex)
+		c.fpush(sig)
+	}
+	c.x87Commit(&f)
+}
+
+// xtract returns FXTRACT's exponent and significand of a.
+func (f *fpCtx) xtract(a ext) (ex, sig ext) {
 	switch {
 	case a.unsupported():
 		ex, sig = f.invalid(), indefinite()
@@ -777,11 +786,7 @@ func (c *CPU) fxtract() {
 		ex = extFromInt(int64(e) - extBias)
 		sig = ext{se: extBias, m: m}.signed(a.neg())
 	}
-	if f.ok() {
-		c.fset(0, ex)
-		c.fpush(sig)
-	}
-	c.x87Commit(&f)
+	return ex, sig
 }
 
 // x87Control runs the control instructions, which leave the instruction
