@@ -44,6 +44,7 @@ type x87Form struct {
 	shape func(g *gen, f *x87Form, in *insn)
 	after func(g *gen) // once the stack is final
 	pfx66 bool         // operand-size prefix (the 16-bit environment formats)
+	near  bool         // two operands: now and then make them equal or one ulp apart
 }
 
 func xm(name string, op byte, ext int, mem string, undef uint16, need, push int) x87Form {
@@ -243,6 +244,9 @@ func (g *gen) x87Family(forms []x87Form) (*insn, string, bool) {
 	if f.after != nil {
 		f.after(g)
 	}
+	if f.near && g.chance(4) {
+		g.x87Near(&f, in)
+	}
 	return in, f.name, true
 }
 
@@ -265,6 +269,49 @@ func (g *gen) x87Stack(need, push int) {
 	for i := 0; i < push; i++ {
 		s.tags &^= 1 << s.phys(7-i)
 	}
+}
+
+// x87Near makes the two operands of an arithmetic or compare form equal
+// or one ulp apart in the extended format, as random values seldom are:
+// equal compares, exact cancellation to zero (whose sign follows the
+// rounding mode), results one ulp from zero. The second operand becomes
+// a copy of ST(0) nudged by -1, 0 or +1 in its significand; for a memory
+// operand ST(0) becomes the memory value instead (converted exactly).
+func (g *gen) x87Near(f *x87Form, in *insn) {
+	s := &g.c.fp.in
+	p0 := s.phys(0)
+	nudge := func(r [10]byte) [10]byte {
+		m := binary.LittleEndian.Uint64(r[:])
+		if m>>63 == 1 && m != 1<<63 && m != ^uint64(0) {
+			binary.LittleEndian.PutUint64(r[:], m+uint64(g.r.Intn(3))-1)
+		}
+		return r
+	}
+	if f.kind == "i" {
+		pi := s.phys(in.rm.reg)
+		if in.rm.reg != 0 && s.tags&(1<<p0) != 0 {
+			s.st[pi] = nudge(s.st[p0])
+		}
+		return
+	}
+	b := g.c.data[g.c.fp.memOff:]
+	var v float64
+	switch f.mem {
+	case "m32f":
+		v = float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+	case "m64f":
+		v = math.Float64frombits(binary.LittleEndian.Uint64(b))
+	case "m16i":
+		v = float64(int16(binary.LittleEndian.Uint16(b)))
+	case "m32i":
+		v = float64(int32(binary.LittleEndian.Uint32(b)))
+	default:
+		return
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return
+	}
+	s.st[p0] = nudge(f80FromFloat(v))
 }
 
 // canonical says whether an 80-bit value has one of the encodings f80
@@ -599,6 +646,11 @@ func x87Masks(c *testCase, off int) {
 }
 
 func init() {
+	for _, l := range [][]x87Form{x87Arith, x87Compares} {
+		for i := range l {
+			l[i].near = l[i].kind == "i" || l[i].kind == "m"
+		}
+	}
 	// Memory masks depend on the form; attach them through the shape
 	// hook of the state forms.
 	for i := range x87State {

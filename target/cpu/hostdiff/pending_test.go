@@ -5,10 +5,7 @@ import "testing"
 // pendingWhy says, for every family in pendingFamilies, why TestHostDiff
 // does not run it by default. A family leaves both lists together once
 // the emulator passes it (0 mismatches, 100,000 cases, several seeds).
-var pendingWhy = map[string]string{
-	"x87-arith": "target/cpu sets FSW.DE with ZE when FDIV/FDIVR divides a denormal m32/m64 by zero; " +
-		"divide-by-zero takes precedence over the denormal-operand exception (SDM Vol. 1 4.9.2, items 3 and 4)",
-}
+var pendingWhy = map[string]string{}
 
 // TestPendingFamiliesListed keeps pendingFamilies and pendingWhy in step
 // and the two family lists disjoint, so that no family is silently left
