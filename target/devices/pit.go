@@ -119,8 +119,9 @@ func (c *pitChannel) out(now uint64) bool {
 }
 
 // nextEdge returns the first tick > after at which channel 0's interrupt
-// edge happens: the rising edge of OUT in mode 0 (terminal count, once),
-// the start of each period in modes 2 and 3 (one IRQ per period). The
+// edge happens: the rising edge of OUT in mode 0 (terminal count, once)
+// and mode 4 (the end of the strobe, once), the start of each period in
+// modes 2 and 3 (one IRQ per period). The
 // one-clock offsets of the real OUT waveforms are ignored.
 func (c *pitChannel) nextEdge(after uint64) (uint64, bool) {
 	if !c.armed || !c.gate {
@@ -130,6 +131,14 @@ func (c *pitChannel) nextEdge(after uint64) (uint64, bool) {
 	switch c.mode {
 	case 0:
 		t := c.loadTick + n
+		return t, t > after
+	case 4:
+		// Software-triggered strobe: OUT drops for one clock at terminal
+		// count and rises again, once; the PIC latches that rising edge
+		// (QEMU's i8254 raises IRQ0 at count+1). Linux's oneshot PIT
+		// clockevent (pit_set_oneshot, control word 0x38) counts in this
+		// mode once high-resolution timers are on.
+		t := c.loadTick + n + 1
 		return t, t > after
 	case 2, 3:
 		if after < c.loadTick {
@@ -238,7 +247,8 @@ func (p *PIT) Advance(instret uint64) int {
 // happens (after the ones Advance delivered), so the machine can run the
 // CPU exactly that far and let HLT skip to it. It returns instret itself
 // when an edge is already due, and ok=false when channel 0 will not
-// interrupt (mode 0 after terminal count, not armed, or modes 1, 4, 5).
+// interrupt (modes 0 and 4 after their edge, not armed, or modes 1 and 5,
+// whose gate never rises on channel 0).
 func (p *PIT) NextDeadline(instret uint64) (uint64, bool) {
 	t, ok := p.ch[0].nextEdge(p.lastTick)
 	if !ok {

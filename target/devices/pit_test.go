@@ -133,6 +133,40 @@ func TestPITOneShot(t *testing.T) {
 	}
 }
 
+// TestPITStrobe is Linux's oneshot PIT clockevent: control word 0x38
+// (mode 4), then a count per event; one IRQ0 edge each, at count+1.
+func TestPITStrobe(t *testing.T) {
+	r := newPITRig()
+	for i, count := range []uint16{100, 1193, 2} {
+		start := PITTicks(r.now)
+		r.program(0, 4, count)
+		d, ok := r.p.NextDeadline(r.now)
+		if want := InstretAt(start + uint64(count) + 1); !ok || d != want {
+			t.Fatalf("event %d: deadline %d %v, want %d", i, d, ok, want)
+		}
+		r.now = d
+		if n := r.p.Advance(r.now); n != 1 || r.pulses != i+1 {
+			t.Fatalf("event %d: n=%d pulses=%d", i, n, r.pulses)
+		}
+		if _, ok := r.p.NextDeadline(r.now); ok {
+			t.Errorf("event %d: mode 4 strobes again", i)
+		}
+		r.now += 1_000_000
+		if n := r.p.Advance(r.now); n != 0 {
+			t.Errorf("event %d: second edge", i)
+		}
+	}
+	// A new count before the strobe restarts the countdown.
+	r.program(0, 4, 50)
+	r.now += InstretAt(20)
+	start := PITTicks(r.now)
+	r.p.Out(PITBase, 1, 30)
+	r.p.Out(PITBase, 1, 0)
+	if d, ok := r.p.NextDeadline(r.now); !ok || d != InstretAt(start+31) {
+		t.Errorf("reloaded deadline %d %v, want %d", d, ok, InstretAt(start+31))
+	}
+}
+
 func TestPITDueDeadline(t *testing.T) {
 	r := newPITRig()
 	r.program(0, 2, 10)
