@@ -217,3 +217,81 @@ func TestPCIAnyAccess(t *testing.T) {
 		t.Errorf("PIRQ routes after random writes %#x", got)
 	}
 }
+
+// TestPCWiring checks the i8042 and PCI as NewPC wires them: IRQ1 and
+// IRQ12 reach the CPU through the PICs with vectors base+1 and
+// slave base+4, both resets reach OnReset, configuration reads go
+// through the bus.
+func TestPCWiring(t *testing.T) {
+	var (
+		intr    bool
+		sources []string
+	)
+	pc, err := NewPC(PCConfig{
+		RAMSize: 64 << 20,
+		OnINTR:  func(l bool) { intr = l },
+		OnReset: func(s string) { sources = append(sources, s) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := pc.Bus
+	// Linux's init_8259A: vectors 0x30/0x38, cascade on IRQ2; unmask
+	// IRQ1, IRQ2 and IRQ12.
+	for _, w := range [][2]uint32{{0x20, 0x11}, {0x21, 0x30}, {0x21, 0x04}, {0x21, 0x01},
+		{0xa0, 0x11}, {0xa1, 0x38}, {0xa1, 0x02}, {0xa1, 0x01}, {0x21, 0xf9}, {0xa1, 0xef}} {
+		b.Out(uint16(w[0]), 1, w[1])
+	}
+	kbc := func(port uint16, v uint32) { b.Out(port, 1, v) }
+	kbc(I8042Status, 0x60)
+	kbc(I8042Data, 0x43)
+	if intr {
+		t.Fatal("INTR after the CTR write")
+	}
+	kbc(I8042Data, 0xf2) // keyboard get ID
+	if !intr {
+		t.Fatal("no INTR for keyboard data")
+	}
+	if v, ok := pc.PIC.Ack(); !ok || v != 0x31 {
+		t.Fatalf("keyboard vector %#x %v", v, ok)
+	}
+	for _, want := range []uint32{0xfa, 0xab, 0x41} {
+		if got := b.In(I8042Data, 1); got != want {
+			t.Errorf("keyboard byte %#x, want %#x", got, want)
+		}
+	}
+	b.Out(0x20, 1, 0x20)
+	// The next two bytes made new edges while IRQ1 was in service.
+	if v, ok := pc.PIC.Ack(); !ok || v != 0x31 {
+		t.Fatalf("second keyboard vector %#x %v", v, ok)
+	}
+	b.Out(0x20, 1, 0x20)
+	kbc(I8042Status, 0xd3) // AUX loopback
+	kbc(I8042Data, 0xa5)
+	if v, ok := pc.PIC.Ack(); !ok || v != 0x3c {
+		t.Fatalf("AUX vector %#x %v", v, ok)
+	}
+	if st := b.In(I8042Status, 1); st&0x21 != 0x21 {
+		t.Errorf("AUX status %#x", st)
+	}
+	if got := b.In(I8042Data, 1); got != 0xa5 {
+		t.Errorf("AUX byte %#x", got)
+	}
+	b.Out(0xa0, 1, 0x20)
+	b.Out(0x20, 1, 0x20)
+	if intr {
+		t.Errorf("INTR left high")
+	}
+	// Configuration space through the bus.
+	b.Out(PCIConfigAddress, 4, 0x80000800)
+	if got := b.In(PCIConfigData, 4); got != 0x70008086 {
+		t.Errorf("00:01.0 ID %#x", got)
+	}
+	// Resets.
+	kbc(I8042Status, 0xfe)
+	b.Out(PCIResetControl, 1, 0x02)
+	b.Out(PCIResetControl, 1, 0x0e)
+	if len(sources) != 2 || sources[0] != "keyboard controller" || sources[1] != "port 0xcf9" {
+		t.Errorf("reset sources %q", sources)
+	}
+}
