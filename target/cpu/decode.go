@@ -272,6 +272,9 @@ func (c *CPU) convert(xi *x86asm.Inst, in *inst) (ok bool) {
 		if p&x86asm.PrefixInvalid != 0 {
 			return false // e.g. LOCK on an instruction that cannot take it: #UD
 		}
+		if p.IsVEX() || p.IsEVEX() {
+			return false // qemu64 has no AVX: #UD
+		}
 		if p&0xff == 0xf0 {
 			lock = true
 		}

@@ -179,19 +179,79 @@ func (c *CPU) execSystem(in *inst) {
 
 // undefined raises #UD for an instruction x86asm knows but we do not
 // implement, logging it (once per address).
+// undefined handles an instruction x86asm decodes but no family executes.
+// If qemu64 does not have it either (an SSSE3, SSE4, AES or AVX
+// instruction, XSAVE, RDRAND...: CPUID does not announce them), the
+// processor raises #UD, as QEMU does, and we log it once per address. If
+// the model has it, the guest has a right to it and we cannot give it: the
+// machine stops with one line naming the address, the bytes and the
+// mnemonic (Run returns ExitInternal), rather than hand the guest a #UD it
+// would never see on the real thing.
 func (c *CPU) undefined(in *inst) {
-	if c.Log != nil && c.firstLog(c.rip) {
-		var buf [15]byte
-		n, _ := c.ReadLinear(c.lin(CS, c.rip), buf[:in.len])
-		xi, err := x86asm.Decode(buf[:n], c.mode)
-		dis := x86asm.Op(in.op).String()
-		if err == nil {
-			dis = x86asm.GNUSyntax(xi, c.rip, nil)
-		}
-		c.Log(fmt.Sprintf("cpu: unimplemented instruction at %#x: % x (%s)", c.rip, buf[:n], dis))
+	op := x86asm.Op(in.op)
+	var buf [15]byte
+	n, _ := c.ReadLinear(c.lin(CS, c.rip), buf[:in.len])
+	dis := op.String()
+	if xi, err := x86asm.Decode(buf[:n], c.mode); err == nil {
+		dis = x86asm.GNUSyntax(xi, c.rip, nil)
 	}
-	c.raise(x86.VecUD)
+	if int(op) < len(notInModel) && notInModel[op] || c.mode == 64 && int(op) < len(invalidIn64) && invalidIn64[op] {
+		if c.Log != nil && c.firstLog(c.rip) {
+			c.Log(fmt.Sprintf("cpu: %s at %#x (% x) is not in the qemu64 model: #UD", dis, c.rip, buf[:n]))
+		}
+		c.raise(x86.VecUD)
+	}
+	panic(limitation(fmt.Sprintf("unimplemented instruction % x (%s)", buf[:n], dis)))
 }
+
+// invalidIn64 lists the instructions that do not exist in 64-bit mode
+// (SDM Vol. 2, their "64-bit Mode Exceptions: #UD"; Vol. 2 Table A-2's i64
+// marks), which x86asm decodes in any mode.
+var invalidIn64 = func() (t [x86asm.XTEST + 1]bool) {
+	for _, op := range []x86asm.Op{
+		x86asm.PUSHA, x86asm.PUSHAD, x86asm.POPA, x86asm.POPAD, x86asm.AAA, x86asm.AAS, x86asm.DAA, x86asm.DAS,
+		x86asm.AAM, x86asm.AAD, x86asm.BOUND, x86asm.INTO, x86asm.LDS, x86asm.LES, x86asm.ARPL,
+	} {
+		t[op] = true
+	}
+	return t
+}()
+
+// notInModel lists the instructions x86asm decodes (outside VEX/EVEX,
+// which convert already refuses) whose CPUID feature qemu64 lacks, so they
+// raise #UD (SDM Vol. 2, each instruction's "#UD If CPUID.xx.yy = 0").
+var notInModel = func() (t [x86asm.XTEST + 1]bool) {
+	for _, op := range []x86asm.Op{
+		// SSSE3
+		x86asm.PABSB, x86asm.PABSW, x86asm.PABSD, x86asm.PALIGNR, x86asm.PHADDW, x86asm.PHADDD, x86asm.PHADDSW,
+		x86asm.PHSUBW, x86asm.PHSUBD, x86asm.PHSUBSW, x86asm.PMADDUBSW, x86asm.PMULHRSW, x86asm.PSHUFB,
+		x86asm.PSIGNB, x86asm.PSIGNW, x86asm.PSIGND,
+		// SSE4.1
+		x86asm.BLENDPD, x86asm.BLENDPS, x86asm.BLENDVPD, x86asm.BLENDVPS, x86asm.DPPD, x86asm.DPPS,
+		x86asm.EXTRACTPS, x86asm.INSERTPS, x86asm.MOVNTDQA, x86asm.MPSADBW, x86asm.PACKUSDW, x86asm.PBLENDVB,
+		x86asm.PBLENDW, x86asm.PCMPEQQ, x86asm.PEXTRB, x86asm.PEXTRD, x86asm.PEXTRQ, x86asm.PHMINPOSUW,
+		x86asm.PINSRB, x86asm.PINSRD, x86asm.PINSRQ, x86asm.PMAXSB, x86asm.PMAXSD, x86asm.PMAXUD, x86asm.PMAXUW,
+		x86asm.PMINSB, x86asm.PMINSD, x86asm.PMINUD, x86asm.PMINUW, x86asm.PMOVSXBD, x86asm.PMOVSXBQ,
+		x86asm.PMOVSXBW, x86asm.PMOVSXDQ, x86asm.PMOVSXWD, x86asm.PMOVSXWQ, x86asm.PMOVZXBD, x86asm.PMOVZXBQ,
+		x86asm.PMOVZXBW, x86asm.PMOVZXDQ, x86asm.PMOVZXWD, x86asm.PMOVZXWQ, x86asm.PMULDQ, x86asm.PMULLD,
+		x86asm.PTEST, x86asm.ROUNDPD, x86asm.ROUNDPS, x86asm.ROUNDSD, x86asm.ROUNDSS,
+		// SSE4.2, AES, PCLMULQDQ, RDRAND, MOVBE
+		x86asm.CRC32, x86asm.PCMPESTRI, x86asm.PCMPESTRM, x86asm.PCMPISTRI, x86asm.PCMPISTRM, x86asm.PCMPGTQ,
+		x86asm.AESDEC, x86asm.AESDECLAST, x86asm.AESENC, x86asm.AESENCLAST, x86asm.AESIMC, x86asm.AESKEYGENASSIST,
+		x86asm.PCLMULQDQ, x86asm.RDRAND, x86asm.MOVBE,
+		// XSAVE, MONITOR/MWAIT, RDTSCP, FSGSBASE, INVPCID, TSX
+		x86asm.XSAVE, x86asm.XSAVEOPT, x86asm.XRSTOR, x86asm.XGETBV, x86asm.XSETBV, x86asm.XSAVE64,
+		x86asm.XRSTOR64, x86asm.XSAVEOPT64, x86asm.MONITOR, x86asm.MWAIT, x86asm.RDTSCP,
+		x86asm.RDFSBASE, x86asm.RDGSBASE, x86asm.WRFSBASE, x86asm.WRGSBASE, x86asm.INVPCID,
+		x86asm.XTEST, x86asm.XBEGIN, x86asm.XEND, x86asm.XABORT,
+		// RSM outside system-management mode is #UD (SDM Vol. 2B RSM);
+		// QEMU's TCG raises #UD for RDPMC whatever CR4.PCE says.
+		x86asm.RSM, x86asm.RDPMC,
+	} {
+		t[op] = true
+	}
+	return t
+}()
 
 func (c *CPU) storeSel(in *inst, v uint16) {
 	if in.args[0].kind == argMem {

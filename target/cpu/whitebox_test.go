@@ -386,18 +386,34 @@ func TestHintNOPsAndLockRules(t *testing.T) {
 }
 
 func TestUnimplementedInstructionLogged(t *testing.T) {
-	// xgetbv is decoded by x86asm but not implemented (no XSAVE in CPUID).
+	// xgetbv is decoded by x86asm but qemu64 has no XSAVE: #UD, logged.
 	c, ram := newWB(t, []byte{0x0f, 0x01, 0xd0})
 	withIDT(c, ram)
 	var logged []string
 	c.Log = func(s string) { logged = append(logged, s) }
 	c.Run(10)
-	want := "cpu: unimplemented instruction at 0x100000: 0f 01 d0 (xgetbv)"
+	want := "cpu: xgetbv at 0x100000 (0f 01 d0) is not in the qemu64 model: #UD"
 	if len(logged) != 1 || logged[0] != want {
 		t.Fatalf("log %q, want [%q]", logged, want)
 	}
 	if ev := c.Events(); len(ev) != 1 || ev[0].Vector != x86.VecUD {
 		t.Fatalf("events %+v, want one #UD", ev)
+	}
+}
+
+// TestUnimplementedModelInstructionStops: an instruction qemu64 has but
+// the emulator does not implement stops the machine with a line naming
+// the address, the bytes and the mnemonic; the guest sees no #UD.
+func TestUnimplementedModelInstructionStops(t *testing.T) {
+	// SYSENTER: qemu64 announces SEP; we do not implement it.
+	c, ram := newWB(t, []byte{0x0f, 0x34})
+	withIDT(c, ram)
+	ex := c.Run(10)
+	if ex.Kind != ExitInternal || ex.Err == nil || ex.Err.Error() != "cpu: at rip 0x100000: unimplemented instruction 0f 34 (sysenter)" {
+		t.Fatalf("exit %+v", ex)
+	}
+	if ev := c.Events(); len(ev) != 0 {
+		t.Fatalf("events %+v, want none", ev)
 	}
 }
 
