@@ -61,10 +61,11 @@
 // the unspecified bytes of FXSAVE, FNSTENV and FNSAVE images are masked
 // (§11).
 //
-// The FP families still being implemented are in pendingFamilies, which
-// the default run leaves out (TestPendingFamiliesListed says why for
-// each). Run them, and write every kind of mismatch grouped per family
-// to a file, with
+// A family whose emulation is not complete yet goes in pendingFamilies,
+// which the default run leaves out (pendingWhy and
+// TestPendingFamiliesListed say why for each; the FP families went
+// through it and all passed). Run them, and write every kind of mismatch
+// grouped per family to a file, with
 //
 //	go test ./target/cpu/hostdiff -run TestHostDiff -args -pending -seed N -cases M -mismatches /tmp/hostdiff-fp-mismatches.txt
 //
