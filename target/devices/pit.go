@@ -133,12 +133,12 @@ func (c *pitChannel) nextEdge(after uint64) (uint64, bool) {
 		t := c.loadTick + n
 		return t, t > after
 	case 4:
-		// Software-triggered strobe: OUT drops for one clock at terminal
-		// count and rises again, once; the PIC latches that rising edge
-		// (QEMU's i8254 raises IRQ0 at count+1). Linux's oneshot PIT
-		// clockevent (pit_set_oneshot, control word 0x38) counts in this
-		// mode once high-resolution timers are on.
-		t := c.loadTick + n + 1
+		// Software-triggered strobe: one pulse on OUT at terminal count,
+		// once. QEMU's i8254 (pit_get_out: out = d == count) raises IRQ0
+		// at count, as it does at each period boundary in mode 2. Linux's
+		// oneshot PIT clockevent (pit_set_oneshot, control word 0x38)
+		// counts in this mode once high-resolution timers are on.
+		t := c.loadTick + n
 		return t, t > after
 	case 2, 3:
 		if after < c.loadTick {
