@@ -129,6 +129,7 @@ func New(cfg Config) (*Machine, error) {
 		return nil, fmt.Errorf("boot: %w", err)
 	}
 	m.boot = img
+	boot.WriteSMBIOS(m.ram)
 	for n, v := range boot.FirmwareMSRs(cfg.MemoryBytes, paging.MaxPhysAddr) {
 		if err := m.cpu.WriteMSR(n, v); err != nil {
 			return nil, fmt.Errorf("firmware state: %w", err)

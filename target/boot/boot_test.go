@@ -1,6 +1,7 @@
 package boot
 
 import (
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -70,5 +71,56 @@ func TestFirmwareMSRs(t *testing.T) {
 	}
 	if len(m) != 3+8+16+1 {
 		t.Errorf("%d MSRs, want the 28 MTRRs", len(m))
+	}
+}
+
+// TestSMBIOS reads the tables back the way Linux's dmi_scan does: the
+// entry point on a 16-byte boundary of the BIOS area with both checksums
+// right, then the structures, each formatted part and its strings.
+func TestSMBIOS(t *testing.T) {
+	ram := make([]byte, 2<<20)
+	WriteSMBIOS(ram)
+	var ep []byte
+	for a := 0xf0000; a < 0x100000; a += 16 {
+		if string(ram[a:a+4]) == "_SM_" {
+			ep = ram[a : a+0x1f]
+			break
+		}
+	}
+	if ep == nil {
+		t.Fatal("no _SM_ entry point in 0xf0000-0xfffff")
+	}
+	if checksum(ep) != 0 || checksum(ep[0x10:]) != 0 || string(ep[0x10:0x15]) != "_DMI_" || ep[6] != 2 || ep[7] != 8 {
+		t.Fatalf("entry point % x", ep)
+	}
+	le := binary.LittleEndian
+	table := ram[le.Uint32(ep[0x18:]):][:le.Uint16(ep[0x16:])]
+	var types []byte
+	strs := map[byte][]string{}
+	for i := 0; i < len(table); {
+		typ, k := table[i], i+int(table[i+1])
+		types = append(types, typ)
+		if table[k] == 0 && table[k+1] == 0 { // no strings
+			i = k + 2
+			continue
+		}
+		for table[k] != 0 {
+			e := k
+			for table[e] != 0 {
+				e++
+			}
+			strs[typ] = append(strs[typ], string(table[k:e]))
+			k = e + 1
+		}
+		i = k + 1
+	}
+	if string(types) != "\x00\x01\x7f" || int(le.Uint16(ep[0x1c:])) != len(types) {
+		t.Errorf("structure types % x (count %d)", types, le.Uint16(ep[0x1c:]))
+	}
+	if got := strings.Join(strs[0], "|"); got != smbiosVendor+"|"+smbiosBIOS+"|"+smbiosDate {
+		t.Errorf("BIOS strings %q", got)
+	}
+	if got := strings.Join(strs[1], "|"); got != smbiosVendor+"|"+smbiosProduct {
+		t.Errorf("system strings %q", got)
 	}
 }
