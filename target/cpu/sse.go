@@ -109,9 +109,7 @@ func (c *CPU) checkSSEMMX() {
 // checkPendingX87 raises #MF when FSW.ES reports an unmasked x87
 // exception waiting to be taken.
 func (c *CPU) checkPendingX87() {
-	if c.fpu.FSTAT&x86.FSWES != 0 {
-		c.raise(x86.VecMF)
-	}
+	c.x87Pending() // one rule for both families: #MF only with CR0.NE
 }
 
 // mmxEnter is the x87-to-MMX transition every MMX instruction makes
