@@ -41,7 +41,7 @@ func NewPC(cfg PCConfig) (*PC, error) {
 	pc.POST = &POST{}
 	pc.SysCtrl = NewSysCtrl(cfg.OnReset)
 	pc.I8042 = NewI8042(pc.PIC.SetIRQ, cfg.OnReset)
-	pc.PCI = NewPCI(cfg.OnReset)
+	pc.PCI = NewPCI(cfg.RAMSize, cfg.OnReset)
 	regs := []struct {
 		first, last uint16
 		d           Device

@@ -54,30 +54,35 @@ func (f *pciFunction) header(vendor, device uint16, rev uint8, class uint32, hea
 }
 
 // PCI is the host side of configuration mechanism #1 on a PC with
-// QEMU's pc machine's two bridges on bus 0, read-only:
+// QEMU's pc machine's two bridges on bus 0, read-only, holding what
+// QEMU 7.2 with SeaBIOS 1.16 shows Linux (checked against Linux's
+// pci=earlydump dump under QEMU) except where noted:
 //
 //   - 00:00.0, the i440FX host bridge (8086:1237 rev 02, class 060000),
-//     as hw/pci-host/i440fx.c: SMRAM (0x72) = 0x02;
+//     as hw/pci-host/i440fx.c: the RAM size in 8 MiB units at 0x57 (the
+//     register old coreboot reads), SMRAM (0x72) = 0x02. SeaBIOS leaves
+//     SMRAM 0x0a (G_SMRAME) and the PAM registers 0x59-0x5f at 0x10,
+//     0x11 x5, 0x33, having write-protected its shadowed BIOS; this
+//     machine has no SMM and plain read/write RAM below 1 MiB, so SMRAM
+//     stays 0x02 and PAM says "DRAM, read/write" (0x30, then 0x33).
 //   - 00:01.0, the PIIX3 ISA bridge (8086:7000, class 060100, header
 //     type 0x80: functions 1-7 exist under QEMU), with the registers
-//     hw/isa/piix3.c's piix3_reset sets (0x4c-0x4f, 0x69-0xae) and the
-//     PIRQ route registers 0x60-0x63 = 0x80 (routing disabled).
-//
-// SeaBIOS, which this machine does not run, would route PIRQA-D to IRQ
-// 10, 10, 11, 11 and mark those level-triggered in the ELCR
-// (src/fw/pciinit.c piix_isa_bridge_setup). Nothing here raises a PCI
-// interrupt, so the registers keep QEMU's reset value and say so. The
-// command registers hold what SeaBIOS's pci_bios_init_device leaves
-// (I/O, memory and SERR# enabled, as QEMU's write mask lets through:
-// 0x0103 on the host bridge, 0x0107 on the PIIX3, whose reset value
-// already has bus mastering). Status: 0 on the host bridge, DEVSEL
-// medium (0x0200) on the PIIX3. No BARs, interrupt pin 0.
+//     hw/isa/piix3.c's piix3_reset sets (0x4c-0x4f, 0x69-0xae). The
+//     PIRQ route registers 0x60-0x63 hold 0x80, routing disabled, QEMU's
+//     reset value: SeaBIOS routes PIRQA-D to IRQ 10, 10, 11, 11 and makes
+//     those level-triggered in the ELCR (src/fw/pciinit.c
+//     piix_isa_bridge_setup), but nothing here raises a PCI interrupt
+//     and the ELCR starts edge-triggered, so the registers say so.
+//   - Both command registers read 0x0103 (I/O, memory, SERR#: what
+//     SeaBIOS's pci_bios_init_device sets after QEMU's reset cleared
+//     them); status 0 on the host bridge, DEVSEL medium (0x0200) on the
+//     PIIX3; subsystem 1af4:1100 (QEMU's default); no BARs; interrupt
+//     pin 0.
 //
 // Every other bus, device and function answers "no device": reads of
 // all ones, writes ignored. Configuration writes to the two bridges are
 // ignored too (BAR sizing reads back 0: no BAR; Linux's PIIX3 "passive
-// release" quirk writes 0x82 and finds it unchanged, which only matters
-// for a second pass it never makes).
+// release" quirk writes 0x82 and does not read it back).
 //
 // The dword at 0xcf8 is CONFIG_ADDRESS only for 32-bit accesses, as the
 // PCI Local Bus Specification (3.0, 3.2.2.3.2) has the host bridge
@@ -92,22 +97,27 @@ type PCI struct {
 	onReset func(source string)
 }
 
-// NewPCI returns the configuration space host. onReset (may be nil) is
-// called when the guest writes the reset control register with bit 2
-// set.
-func NewPCI(onReset func(source string)) *PCI {
+// NewPCI returns the configuration space host for a machine with
+// ramSize bytes of RAM. onReset (may be nil) is called when the guest
+// writes the reset control register with bit 2 set.
+func NewPCI(ramSize uint64, onReset func(source string)) *PCI {
 	p := &PCI{onReset: onReset}
 
 	host := &p.funcs[0]
 	host.devfn = 0x00 // 00:00.0
 	host.header(0x8086, 0x1237, 0x02, 0x060000, 0x00)
 	host.setWord(pciCommand, 0x0103)
-	host.config[0x72] = 0x02 // SMRAM: compatible SMRAM window at 0xa0000, closed
+	host.config[0x57] = uint8(min(ramSize>>23, 0xff)) // RAM size in 8 MiB units
+	host.config[0x59] = 0x30                          // PAM0: 0xf0000-0xfffff DRAM read/write
+	for off := 0x5a; off <= 0x5f; off++ {
+		host.config[off] = 0x33 // PAM1-6: 0xc0000-0xeffff DRAM read/write
+	}
+	host.config[0x72] = 0x02 // SMRAM: compatible SMRAM window at 0xa0000, disabled
 
 	isa := &p.funcs[1]
 	isa.devfn = 0x08 // 00:01.0
 	isa.header(0x8086, 0x7000, 0x00, 0x060100, pciHeaderMulti)
-	isa.setWord(pciCommand, 0x0107)
+	isa.setWord(pciCommand, 0x0103)
 	isa.setWord(pciStatus, 0x0200)
 	for off, v := range map[int]uint8{
 		0x4c: 0x4d, 0x4e: 0x03, // ISA I/O recovery, X-bus chip select

@@ -23,7 +23,7 @@ func confRead(b *Bus, bus, devfn uint8, reg, size int) uint32 {
 func newPCIBus(t *testing.T, onReset func(string)) (*Bus, *PCI) {
 	t.Helper()
 	b := NewBus()
-	p := NewPCI(onReset)
+	p := NewPCI(256<<20, onReset)
 	if err := b.Register(PCIConfigAddress, PCIConfigData+3, p, true); err != nil {
 		t.Fatal(err)
 	}
@@ -93,9 +93,12 @@ func TestPCIConfigSpace(t *testing.T) {
 		{"host ROM", 0, host, 0x30, 4, 0, true},
 		{"host interrupt line/pin", 0, host, 0x3c, 2, 0x0000, false},
 		{"host SMRAM", 0, host, 0x72, 1, 0x02, true},
+		{"host RAM size (256 MiB)", 0, host, 0x57, 1, 0x20, false},
+		{"host PAM0-2", 0, host, 0x58, 4, 0x33333000, true},
+		{"host PAM3-6", 0, host, 0x5c, 4, 0x33333333, false},
 		{"host last dword", 0, host, 0xfc, 4, 0, false},
 		{"PIIX3 vendor:device", 0, isa, 0x00, 4, 0x70008086, false},
-		{"PIIX3 command+status", 0, isa, 0x04, 4, 0x02000107, false},
+		{"PIIX3 command+status", 0, isa, 0x04, 4, 0x02000103, false},
 		{"PIIX3 rev+class", 0, isa, 0x08, 4, 0x06010000, false},
 		{"PIIX3 class word", 0, isa, 0x0a, 2, 0x0601, false},
 		{"PIIX3 header type", 0, isa, 0x0e, 1, 0x80, false},
@@ -192,7 +195,7 @@ func TestPCIResetControl(t *testing.T) {
 		t.Errorf("CONFIG_ADDRESS write reset the machine")
 	}
 	// No callback: nothing panics.
-	p := NewPCI(nil)
+	p := NewPCI(0, nil)
 	p.Out(PCIResetControl, 1, 0x0e)
 }
 
