@@ -415,12 +415,17 @@ func (g *gen) sseInt() (*insn, string, bool)     { return g.sseFamily(sseInt) }
 // sseState: the MXCSR and FXSAVE-area instructions, EMMS, the masked
 // stores and the hints and fences of SSE/SSE2 (0F AE, 0F 77, 0F F7,
 // 0F 18, F3 90).
-func (g *gen) sseState() (*insn, string, bool) {
+func (g *gen) sseState() (*insn, string, bool) { return g.sseStateOp(g.r.Intn(12)) }
+
+// sseStateOp generates form n of sseState: 0-1 LDMXCSR, 2 STMXCSR, 3-4
+// FXSAVE, 5-6 FXRSTOR, 7 EMMS, 8 MASKMOVDQU/MASKMOVQ, 9 fences, 10
+// CLFLUSH/PREFETCHh, 11 PAUSE.
+func (g *gen) sseStateOp(n int) (*insn, string, bool) {
 	fp := g.fpc()
 	in := newInsn()
 	in.op = []byte{0x0f, 0xae}
 	in.modrm, in.regExt = true, true
-	switch n := g.r.Intn(12); n {
+	switch n {
 	case 0, 1:
 		// LDMXCSR: "#GP ... If an attempt is made to set any reserved
 		// bits in the MXCSR"; every exception masked (one unmasked with

@@ -176,6 +176,7 @@ var families = []family{
 	{"x87-arith", (*gen).x87Arith},
 	{"x87-compare", (*gen).x87Compares},
 	{"x87-trans", (*gen).x87Trans},
+	{"fp-pair", (*gen).fpPair},
 }
 
 // selectFamilies returns the families a run draws from: families, plus
