@@ -9,7 +9,9 @@
 // # Floating point
 //
 // The x87, MMX and SSE/SSE2/SSE3 families (families_x87_test.go,
-// families_sse_test.go) also give each case a full FP state: a 512-byte
+// families_sse_test.go, and fp-pair in families_fppair_test.go: a mode
+// or stack change followed by an instruction that depends on it) also
+// give each case a full FP state: a 512-byte
 // FXSAVE image (SDM Vol. 1 10.5.1, Table 10-2) with random XMM0-15
 // biased to interesting values (zeros, denormals, infinities, QNaNs and
 // SNaNs, integers, values next to rounding boundaries), an MXCSR with
