@@ -344,4 +344,3 @@ func (c *CPU) logf(format string, args ...any) {
 		c.Log(fmt.Sprintf(format, args...))
 	}
 }
-
