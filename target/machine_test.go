@@ -113,7 +113,7 @@ func TestMachineStops(t *testing.T) {
 				t.Fatalf("stop = %v (%s), want %v", st.Kind, st, tc.want)
 			}
 			if tc.want == StopReset {
-				if st.String() != "the guest reset the machine through the port 0x92" {
+				if st.String() != "the guest reset the machine (port 0x92)" {
 					t.Errorf("message %q", st)
 				}
 				if again := m.Run(context.Background()); again.Kind != StopReset {

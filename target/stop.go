@@ -91,7 +91,7 @@ func (s Stop) String() string {
 	case StopHaltedForever:
 		return "halted with no interrupt that can wake the CPU"
 	case StopReset:
-		return "the guest reset the machine through the " + s.Reset
+		return "the guest reset the machine (" + s.Reset + ")"
 	case StopInternal:
 		if s.Err != nil {
 			return "internal error: " + s.Err.Error()
