@@ -100,7 +100,10 @@ procfs() {
 	for f in fpu tsc cx8 cmov mmx fxsr sse sse2 pni cx16 syscall nx lm lahf_lm; do
 		if grep -qw "$f" /proc/cpuinfo; then echo "flag $f: yes"; else echo "flag $f: no"; fi
 	done
-	grep MemTotal /proc/meminfo
+	# MemTotal in whole MiB: its last pages depend on where KASLR put the
+	# kernel, which depends on the TSC at boot (logs.go, "Memory:").
+	awk '/^MemTotal:/ { printf "MemTotal: %d MiB\n", $2 / 1024 }
+		/^(SwapTotal|HugePages_Total|Hugepagesize):/ { print "meminfo", $1, $2 }' /proc/meminfo
 	echo "cmdline: $(cat /proc/cmdline)"
 	echo "ostype: $(cat /proc/sys/kernel/ostype)"
 	echo "osrelease: $(cat /proc/sys/kernel/osrelease)"
