@@ -1,9 +1,3 @@
-//go:build linuxboot
-
-// This file is built only with -tags linuxboot until our machine boots
-// Debian's kernel (issue 10); then the build tag goes and the test runs in
-// `go test ./...` like every other.
-
 package integration
 
 import (
