@@ -22,6 +22,7 @@ import (
 	"vmapstack/kernelsym"
 	"vmapstack/target"
 	"vmapstack/target/cpu"
+	"vmapstack/target/x86"
 )
 
 // Monitor runs monitor commands against one machine. It holds the
@@ -299,7 +300,7 @@ func (mon *Monitor) tasks() ([]kernelsym.Task, error) {
 	if !mon.k.TasksOK {
 		return nil, mon.noSymbols()
 	}
-	if mon.state().CR0&(1<<31) == 0 {
+	if mon.state().CR0&x86.CR0PG == 0 {
 		return nil, fmt.Errorf("paging is off (CR0.PG=0): the kernel's variables are not at their virtual addresses yet")
 	}
 	return mon.k.Tasks(mon.read())

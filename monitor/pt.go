@@ -8,6 +8,7 @@ import (
 
 	"vmapstack/kernelsym"
 	"vmapstack/target/paging"
+	"vmapstack/target/x86"
 )
 
 // section is a named part of the address space (Linux x86-64 layout,
@@ -91,7 +92,7 @@ func (mon *Monitor) cr3Arg(cmd string, args []string) (uint64, error) {
 		}
 		return v, nil
 	}
-	if st.CR0&(1<<31) == 0 {
+	if st.CR0&x86.CR0PG == 0 {
 		return 0, fmt.Errorf("%s: paging is off (CR0.PG=0): linear addresses are physical; give a CR3 to look at tables anyway", cmd)
 	}
 	if err := mon.checkCR3(st.CR3); err != nil {
@@ -264,7 +265,7 @@ func canonical(a uint64) bool {
 // pagingMode is CR0.WP and EFER.NXE, which change Translate's checks.
 func (mon *Monitor) pagingMode() paging.Mode {
 	st := mon.state()
-	return paging.Mode{WP: st.CR0&(1<<16) != 0, NXE: st.EFER&(1<<11) != 0}
+	return paging.Mode{WP: st.CR0&x86.CR0WP != 0, NXE: st.EFER&x86.EFERNXE != 0}
 }
 
 // mapping says how addr is mapped in cr3: "present: ..." or "not
@@ -273,7 +274,7 @@ func (mon *Monitor) mapping(cr3, addr uint64) (string, bool) {
 	if !canonical(addr) {
 		return "not canonical (bits 63:47 differ): an access raises #GP, not #PF", false
 	}
-	if st := mon.state(); st.CR0&(1<<31) == 0 && cr3 == st.CR3 {
+	if st := mon.state(); st.CR0&x86.CR0PG == 0 && cr3 == st.CR3 {
 		return "paging is off (CR0.PG=0): linear addresses are physical", false
 	}
 	if mon.checkCR3(cr3) != nil {

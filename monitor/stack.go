@@ -9,6 +9,7 @@ import (
 	"vmapstack/target"
 	"vmapstack/target/cpu"
 	"vmapstack/target/paging"
+	"vmapstack/target/x86"
 )
 
 // stackInfo is what `stack` reports.
@@ -61,7 +62,7 @@ func (mon *Monitor) scanStack(cr3, addr uint64) (bottom, top uint64, err error) 
 func (mon *Monitor) stackOf(arg string) (stackInfo, error) {
 	st := mon.state()
 	var si stackInfo
-	if st.CR0&(1<<31) == 0 {
+	if st.CR0&x86.CR0PG == 0 {
 		return si, fmt.Errorf("stack: paging is off (CR0.PG=0): the kernel has no vmapped stacks yet")
 	}
 	rsp := st.GPR[cpu.RSP]

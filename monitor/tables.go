@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"vmapstack/target"
+	"vmapstack/target/x86"
 )
 
 // readTable reads a descriptor table (IDT, GDT) at a linear base; limit
@@ -26,7 +27,7 @@ func (mon *Monitor) cmdIDT(args []string, out io.Writer) error {
 		return err
 	}
 	st := mon.state()
-	if st.EFER&(1<<10) == 0 {
+	if st.EFER&x86.EFERLMA == 0 {
 		return fmt.Errorf("idt: the CPU is not in long mode (EFER.LMA=0); IDTR base %s limit %#x (only 64-bit gates are decoded)", hex16(st.IDTR.Base), st.IDTR.Limit)
 	}
 	if st.IDTR.Limit < 15 {
@@ -133,7 +134,7 @@ func (mon *Monitor) cmdGDT(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	long := st.EFER&(1<<10) != 0
+	long := st.EFER&x86.EFERLMA != 0
 	fmt.Fprintf(out, "GDTR base %s limit %#x (%d slots)\n", hex16(st.GDTR.Base), st.GDTR.Limit, len(b)/8)
 	fmt.Fprintf(out, "%-3s %-6s %-24s %-18s %-10s %-3s %s\n", "idx", "sel", "type", "base", "limit", "DPL", "flags")
 	for i := 0; i+8 <= len(b); i += 8 {

@@ -20,6 +20,7 @@ import (
 	"vmapstack/target/linuxboot"
 	"vmapstack/target/paging"
 	"vmapstack/target/pvh"
+	"vmapstack/target/x86"
 )
 
 // DefaultMemory is QEMU's default -m: 128 MiB.
@@ -434,7 +435,7 @@ func copyEvent(e *cpu.Event) *cpu.Event {
 func (m *Machine) halted(ctx context.Context, limit uint64) (Stop, bool) {
 	now := m.cpu.Instret()
 	st := m.cpu.State()
-	if st.RFLAGS&(1<<9) == 0 {
+	if st.RFLAGS&x86.FlagIF == 0 {
 		// HLT with IF=0: only NMI, SMI or INIT could resume it, and this
 		// machine has none (SDM Vol. 2A HLT).
 		return Stop{Kind: StopHaltedForever}, true
