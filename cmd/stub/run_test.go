@@ -149,6 +149,9 @@ func TestRunErrors(t *testing.T) {
 	if err := os.WriteFile(huge, nil, 0o644); err != nil || os.Truncate(huge, 200<<20) != nil {
 		t.Fatal("cannot make the sparse file")
 	}
+	// SYSENTER: an instruction qemu64 has and we do not implement.
+	sysenter := filepath.Join(dir, "sysenter.elf")
+	os.WriteFile(sysenter, testtool.PVHKernel([]byte{0x0f, 0x34}), 0o644)
 	// A bzImage header of protocol 2.11: no 64-bit entry point.
 	oldBz := filepath.Join(dir, "oldbz")
 	bz := make([]byte, 8192)
@@ -163,6 +166,7 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"missing kernel", []string{"--kernel", filepath.Join(dir, "nope.elf")}, "--kernel: stat "},
 		{"not an ELF", []string{"--kernel", notELF}, "notelf: not a kernel this machine can boot"},
+		{"unimplemented instruction", []string{"--kernel", sysenter}, "stub: internal error: cpu: at rip 0x100000: unimplemented instruction 0f 34 (sysenter)"},
 		{"kernel is a device", []string{"--kernel", "/dev/zero"}, "--kernel: /dev/zero is not a regular file"},
 		{"kernel is a FIFO", []string{"--kernel", fifo}, "fifo is not a regular file"},
 		{"old bzImage", []string{"--kernel", oldBz}, "oldbz: Linux boot protocol 2.11: this machine needs 2.12 or later"},
