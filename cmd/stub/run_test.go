@@ -169,7 +169,7 @@ func TestRunErrors(t *testing.T) {
 		{"unimplemented instruction", []string{"--kernel", sysenter}, "stub: internal error: cpu: at rip 0x100000: unimplemented instruction 0f 34 (sysenter)"},
 		{"kernel is a device", []string{"--kernel", "/dev/zero"}, "--kernel: /dev/zero is not a regular file"},
 		{"kernel is a FIFO", []string{"--kernel", fifo}, "fifo is not a regular file"},
-		{"old bzImage", []string{"--kernel", oldBz}, "oldbz: Linux boot protocol 2.11: this machine needs 2.12 or later"},
+		{"old bzImage", []string{"--kernel", oldBz}, "oldbz: boot protocol 2.11: this machine needs 2.12 or later"},
 		{"missing initrd", []string{"--initrd", filepath.Join(dir, "nope.img")}, "--initrd: stat "},
 		{"initrd larger than RAM", []string{"--memory", "128M", "--initrd", huge}, "huge is 200 MiB, more than the 128 MiB it may be"},
 		{"serial dir missing", []string{"--serial", filepath.Join(dir, "no", "such", "file")}, "--serial: open"},

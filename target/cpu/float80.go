@@ -136,8 +136,6 @@ func newFPCtx(fcw uint16) fpCtx {
 	return f
 }
 
-func (f *fpCtx) raise(flag uint16) { f.flags |= flag }
-
 // unmasked reports whether flag is raised and not masked.
 func (f *fpCtx) unmasked(flag uint16) bool { return f.flags&flag&^f.mask != 0 }
 

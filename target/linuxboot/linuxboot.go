@@ -167,11 +167,11 @@ func ParseHeader(img []byte) (*Header, error) {
 		h.SetupSects = 4 // boot.rst: "If this field is 0, the real value is 4."
 	}
 	if h.Version < MinVersion {
-		return nil, fmt.Errorf("Linux boot protocol %d.%02d: this machine needs %d.%02d or later (a 64-bit entry point)",
+		return nil, fmt.Errorf("boot protocol %d.%02d: this machine needs %d.%02d or later (a 64-bit entry point)",
 			h.Version>>8, h.Version&0xff, MinVersion>>8, MinVersion&0xff)
 	}
 	if h.XLoadFlags&xlfKernel64 == 0 {
-		return nil, fmt.Errorf("Linux boot protocol %d.%02d kernel without a 64-bit entry point (XLF_KERNEL_64 clear): a 32-bit kernel",
+		return nil, fmt.Errorf("boot protocol %d.%02d kernel without a 64-bit entry point (XLF_KERNEL_64 clear): a 32-bit kernel",
 			h.Version>>8, h.Version&0xff)
 	}
 	if h.LoadFlags&loadedHigh == 0 {
@@ -297,11 +297,14 @@ func placeInitrd(h *Header, ramSize, kernelEnd, size uint64) (boot.Range, error)
 	if top := ramSize - acpiDataSize - 1; max > top {
 		max = top
 	}
-	if size > max+1 || (max+1-size)&^0xfff < kernelEnd {
+	// QEMU: initrd_addr = (initrd_max - initrd_size) & ~4095, with
+	// initrd_max the last usable byte: a page-multiple initrd ends one
+	// page below the limit, as under QEMU.
+	if size > max || (max-size)&^0xfff < kernelEnd {
 		return boot.Range{}, fmt.Errorf("initrd of %d MiB does not fit between the kernel's end (%#x) and %#x: give the machine more memory (--memory)",
 			size>>20, kernelEnd, max+1)
 	}
-	start := (max + 1 - size) &^ 0xfff
+	start := (max - size) &^ 0xfff
 	return boot.Range{Start: start, End: start + size}, nil
 }
 

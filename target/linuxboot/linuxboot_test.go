@@ -118,6 +118,27 @@ func TestLoadLayout(t *testing.T) {
 	}
 }
 
+// TestInitrdPlacementAsQEMU: QEMU's x86_load_linux puts the initrd at
+// (initrd_max - size) & ~4095 with initrd_max the last usable byte, so a
+// page-multiple initrd ends a page below the limit.
+func TestInitrdPlacementAsQEMU(t *testing.T) {
+	const ram = 256 << 20
+	for _, tc := range []struct {
+		size, want uint64
+	}{
+		{1031104, 0x0fee4000}, // logged by QEMU 7.2: RAMDISK: [mem 0x0fee4000-0x0ffdffff]
+		{0x100000, 0x0fedf000},
+		{0x100001, 0x0fedf000},
+		{0xfffff, 0x0fee0000},
+	} {
+		h := &Header{Version: 0x020f, XLoadFlags: xlfKernel64 | xlfAbove4G}
+		r, err := placeInitrd(h, ram, KernelAddr+0x1000, tc.size)
+		if err != nil || r.Start != tc.want || r.End != tc.want+tc.size {
+			t.Errorf("size %#x: %+v %v, want start %#x", tc.size, r, err, tc.want)
+		}
+	}
+}
+
 // TestIdentityMap walks the loader's page tables for addresses the kernel
 // touches before it switches to its own: itself, boot_params, the initrd.
 func TestIdentityMap(t *testing.T) {

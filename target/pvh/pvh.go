@@ -368,11 +368,12 @@ func placeInitrd(ramSize uint64, loaded []Range, size uint64) (Range, error) {
 	for _, r := range loaded {
 		kernelEnd = max(kernelEnd, r.End)
 	}
-	if size > top || (top-size)&^0xfff < max(kernelEnd, BootAreaEnd) {
+	// QEMU: (initrd_max - size) & ~4095 with initrd_max = top - 1.
+	if size >= top || (top-1-size)&^0xfff < max(kernelEnd, BootAreaEnd) {
 		return Range{}, fmt.Errorf("initrd of %d MiB does not fit between the kernel's end (%#x) and %#x: give the machine more memory (--memory)",
 			size>>20, kernelEnd, top)
 	}
-	start := (top - size) &^ 0xfff
+	start := (top - 1 - size) &^ 0xfff
 	return Range{start, start + size}, nil
 }
 
