@@ -82,6 +82,13 @@ func consoleInput(in io.Reader, errw io.Writer, quit func()) (r io.Reader, resto
 	if err != nil {
 		return nil, nil, fmt.Errorf("putting the terminal in raw mode: %w", err)
 	}
+	// MakeRaw also turns off output processing, so a bare "\n" from the
+	// guest or from our own messages would no longer return the carriage:
+	// keep it on, as QEMU's stdio character device does.
+	if err := keepOutputProcessing(int(f.Fd())); err != nil {
+		term.Restore(int(f.Fd()), old)
+		return nil, nil, fmt.Errorf("terminal output processing: %w", err)
+	}
 	io.WriteString(errw, "stub: the console is raw: Ctrl-a x quits, Ctrl-a h lists the keys\r\n")
 	return &escapeReader{r: in, help: errw, quit: quit}, func() { term.Restore(int(f.Fd()), old) }, nil
 }

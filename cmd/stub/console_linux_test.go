@@ -78,3 +78,37 @@ func TestConsoleTerminalQuit(t *testing.T) {
 		t.Error("the terminal's mode was not restored")
 	}
 }
+
+// TestConsoleInputTerminalModes: raw input (no line editing, no echo, no
+// signals from Ctrl-C) but output processing kept ("\n" returns the
+// carriage, as with QEMU), and the original mode back on restore.
+func TestConsoleInputTerminalModes(t *testing.T) {
+	_, slave := openPTY(t)
+	before, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	_, restore, err := consoleInput(slave, &errb, func() {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	during, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if during.Lflag&(unix.ICANON|unix.ECHO|unix.ISIG) != 0 {
+		t.Errorf("lflag %#x: still canonical, echoing or generating signals", during.Lflag)
+	}
+	if during.Oflag&(unix.OPOST|unix.ONLCR) != unix.OPOST|unix.ONLCR {
+		t.Errorf("oflag %#x: output processing turned off", during.Oflag)
+	}
+	restore()
+	after, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *after != *before {
+		t.Error("restore did not bring the terminal's mode back")
+	}
+}

@@ -30,16 +30,7 @@ type stdio struct {
 func run(ctx context.Context, o options, s stdio) int {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	if o.Serial == "stdio" {
-		in, restore, err := consoleInput(s.in, s.err, func() { cancel(errQuit) })
-		if err != nil {
-			fmt.Fprintf(s.err, "stub: %v\n", err)
-			return exitFailure
-		}
-		defer restore()
-		s.in = in
-	}
-	code := runMachine(ctx, o, s)
+	code := runMachine(ctx, o, s, func() { cancel(errQuit) })
 	if errors.Is(context.Cause(ctx), errQuit) {
 		// QEMU's Ctrl-a x ends the run with success.
 		fmt.Fprintf(s.err, "\r\nstub: terminated (Ctrl-a x)\r\n")
@@ -52,14 +43,25 @@ func run(ctx context.Context, o options, s stdio) int {
 var errQuit = errors.New("quit from the console")
 
 // runMachine builds the machine from the options and either serves a
-// debugger or runs the kernel to its end.
-func runMachine(ctx context.Context, o options, s stdio) int {
+// debugger or runs the kernel to its end; quit is what Ctrl-a x calls.
+func runMachine(ctx context.Context, o options, s stdio, quit func()) int {
 	cfg, closeAll, err := machineConfig(o, s)
 	if err != nil {
 		fmt.Fprintf(s.err, "stub: %v\n", err)
 		return exitFailure
 	}
 	defer closeAll()
+	if o.Serial == "stdio" {
+		// Only once the files are known good: a bad flag must not leave
+		// the terminal raw, even for a moment.
+		in, restore, err := consoleInput(s.in, s.err, quit)
+		if err != nil {
+			fmt.Fprintf(s.err, "stub: %v\n", err)
+			return exitFailure
+		}
+		defer restore()
+		cfg.SerialIn = in
+	}
 	m, err := target.New(cfg)
 	if err != nil {
 		fmt.Fprintf(s.err, "stub: %v\n", err)
