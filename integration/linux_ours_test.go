@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"vmapstack/internal/linuxtest"
+	"vmapstack/internal/testtool"
 )
 
 // linuxOursTimeout bounds one boot in our stub. The boot and workload
@@ -22,11 +23,18 @@ const linuxOursTimeout = 10 * time.Minute
 // a file, as linuxtest.StubArgs says.
 func bootLinuxOurs(t *testing.T, f *linuxtest.Files) *linuxBoot {
 	t.Helper()
+	return bootLinuxOursKernel(t, f.Kernel, f.Initrd)
+}
+
+// bootLinuxOursKernel boots kernel (a bzImage or a PVH vmlinux) with the
+// initrd in our stub.
+func bootLinuxOursKernel(t *testing.T, kernel, initrd string) *linuxBoot {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), linuxOursTimeout)
 	defer cancel()
 	serial := filepath.Join(t.TempDir(), "com1.log")
 	start := time.Now()
-	p := startProc(t, ctx, stubBin, linuxtest.StubArgs(f.Kernel, f.Initrd, serial)...)
+	p := startProc(t, ctx, stubBin, linuxtest.StubArgs(kernel, initrd, serial)...)
 	status, err := p.wait(ctx)
 	console, rerr := os.ReadFile(serial)
 	if err != nil {
@@ -91,5 +99,35 @@ func TestLinuxOursShellStdin(t *testing.T) {
 	}
 	if status != 0 {
 		t.Errorf("our stub exited with status %d on reboot -f, want 0", status)
+	}
+}
+
+// TestLinuxOursPVH boots the same kernel uncompressed, as the vmlinux
+// inside Debian's bzImage (it carries a PVH note: CONFIG_PVH), through PVH
+// with the initrd as the PVH module, and requires the same workload
+// results and a clean reboot.
+func TestLinuxOursPVH(t *testing.T) {
+	f := linuxtest.Require(t)
+	img, err := os.ReadFile(f.Kernel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool, err := linuxtest.PayloadTool(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tool != "" {
+		testtool.Require(t, tool)
+	}
+	vmlinux := filepath.Join(t.TempDir(), "vmlinux")
+	if err := linuxtest.ExtractVmlinux(f.Kernel, vmlinux); err != nil {
+		t.Fatal(err)
+	}
+	acquireHeavy(t)
+	o := bootLinuxOursKernel(t, vmlinux, f.Initrd)
+	saveConsole(t, "ours-pvh-console.log", o)
+	checkLinuxBoot(t, o, f.Release)
+	if !strings.Contains(o.stderr, "the guest reset the machine") {
+		t.Errorf("stderr %q: the run did not end with the guest's reset", o.stderr)
 	}
 }
