@@ -1,6 +1,7 @@
 package cpu_test
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"vmapstack/target/cpu"
@@ -445,5 +446,67 @@ func TestQEMUModelMSRs(t *testing.T) {
 	}
 	if err := c.WriteMSR(0xfe, 0); err == nil {
 		t.Error("wrmsr to the read-only MTRRcap did not #GP")
+	}
+}
+
+// TestSegmentChecks: LSL, LAR, VERR and VERW answer in ZF and never fault
+// on a bad selector (SDM Vol. 2A LAR, Vol. 2B LSL, VERR/VERW); Linux's vDSO
+// reads the CPU number with LSL on qemu64. LFS loads a far pointer.
+func TestSegmentChecks(t *testing.T) {
+	m := newAsm(t, 64, `
+	movl $0x2b, %eax
+	movl $7, %ebx
+	lsl %eax, %ebx
+	setz %r8b
+	lar %eax, %ecx
+	verr %ax
+	setz %r9b
+	verw %ax
+	setz %r10b
+	movl $0x33, %eax
+	verr %ax
+	setz %r11b
+	verw %ax
+	setz %r12b
+	movl $0x1000, %eax
+	movl $7, %edx
+	lsl %eax, %edx
+	setz %r13b
+	movl $0x40, %eax
+	lsl %eax, %esi
+	setz %r14b
+	lfs (%rdi), %r15d`, func(ram []byte, s *cpu.State) {
+		for _, r := range []int{cpu.R8, cpu.R9, cpu.R10, cpu.R11, cpu.R12, cpu.R13, cpu.R14} {
+			s.GPR[r] = 0xff
+		}
+		s.GPR[cpu.RDI] = dataAddr
+		binary.LittleEndian.PutUint32(ram[dataAddr:], 0x12345678)
+		ram[dataAddr+4], ram[dataAddr+5] = 0x2b, 0
+	})
+	st := m.complete()
+	for _, c := range []struct {
+		reg  int
+		want uint64
+		what string
+	}{
+		{cpu.RBX, 0xffffffff, "LSL of the user data segment: its limit, 4G-1"},
+		{cpu.R8, 1, "LSL ZF"},
+		{cpu.RCX, 0x00c0f300, "LAR: type, S, DPL, P, D/B, G"},
+		{cpu.R9, 1, "VERR of writable data"},
+		{cpu.R10, 1, "VERW of writable data"},
+		{cpu.R11, 1, "VERR of readable code"},
+		{cpu.R12, 0, "VERW of code"},
+		{cpu.RDX, 7, "LSL beyond the GDT limit leaves the destination"},
+		{cpu.R13, 0, "LSL beyond the GDT limit: ZF clear"},
+		{cpu.R14, 1, "LSL of the 64-bit TSS"},
+		{cpu.RSI, 0x67, "the TSS's limit"},
+		{cpu.R15, 0x12345678, "LFS: the offset"},
+	} {
+		if got := st.GPR[c.reg] & 0xffffffff; got != c.want {
+			t.Errorf("%s: r%d = %#x, want %#x", c.what, c.reg, got, c.want)
+		}
+	}
+	if st.Seg[cpu.FS].Sel != 0x2b {
+		t.Errorf("LFS: FS = %#x, want 0x2b", st.Seg[cpu.FS].Sel)
 	}
 }

@@ -124,6 +124,18 @@ func (c *CPU) execSystem(in *inst) {
 		c.movToCR(0, c.cr0&^0xe|v&0xf|c.cr0&x86.CR0PE)
 	case x86asm.SYSCALL, x86asm.SYSRET:
 		c.execSyscall(in)
+	case x86asm.LAR, x86asm.LSL, x86asm.VERR, x86asm.VERW:
+		c.execSegCheck(in)
+	case x86asm.LFS, x86asm.LGS, x86asm.LSS:
+		c.loadFarPointer(in)
+	case x86asm.SYSENTER, x86asm.SYSEXIT:
+		// qemu64 is an AMD model: these are #UD in long mode (AMD APM
+		// Vol. 3 SYSENTER; QEMU raises #UD in 64-bit code for a non-Intel
+		// vendor). Outside long mode they are not implemented.
+		if c.efer&x86.EFERLMA != 0 {
+			c.raise(x86.VecUD)
+		}
+		c.undefined(in)
 	case x86asm.SWAPGS:
 		if c.mode != 64 {
 			c.raise(x86.VecUD)
