@@ -79,14 +79,18 @@ type Machine struct {
 	inputReady chan struct{} // signalled when SerialIn bytes were fed
 }
 
-// New builds the machine and boots the kernel to its PVH entry point
-// (nothing has executed yet: RIP is the entry, EBX the start_info).
+// New builds the machine and loads the kernel with the loader its format
+// calls for (PVH or the Linux boot protocol): nothing has executed yet,
+// the CPU is in the state that protocol promises at the entry point.
 func New(cfg Config) (*Machine, error) {
 	if cfg.MemoryBytes == 0 {
 		cfg.MemoryBytes = DefaultMemory
 	}
 	if cfg.KernelPath == "" {
 		cfg.KernelPath = "kernel"
+	}
+	if cfg.MemoryBytes < 1<<20 {
+		return nil, fmt.Errorf("memory size %d is below the 1 MiB every loader needs", cfg.MemoryBytes)
 	}
 	if cfg.MemoryBytes%4096 != 0 {
 		return nil, fmt.Errorf("memory size %d is not a multiple of 4 KiB", cfg.MemoryBytes)

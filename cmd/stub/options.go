@@ -57,7 +57,7 @@ func parseArgs(args []string, out io.Writer) (options, error) {
 	memory := fs.String("memory", defaultMemory, "guest RAM `SIZE` with a K, M or G suffix (a bare number is MiB, as QEMU's -m)")
 	fs.StringVar(&o.TraceInt, "trace-int", "", "write every exception/interrupt delivery to `FILE` in QEMU's -d int line format")
 	fs.Usage = func() {
-		fmt.Fprintf(out, "stub: a GDB remote stub for an emulated x86-64 machine booting a mini kernel (PVH)\n\n")
+		fmt.Fprintf(out, "stub: a GDB remote stub for an emulated x86-64 PC booting the embedded mini kernel (PVH), or Linux (--kernel vmlinuz --initrd ...)\n\n")
 		fmt.Fprintf(out, "usage: stub [flags]\n\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(out, "\nWith --listen none the exit status is the kernel's isa-debug-exit code (0 success, 1 panic);\n"+

@@ -11,8 +11,8 @@ import (
 // values are qemu64's under QEMU 7.2, and the AMD MSRs Linux touches on
 // qemu64 that QEMU's TCG answers with 0 and ignores writes to (it returns 0 for every MSR it does not
 // know; we raise #GP for those instead, as hardware does for an MSR it
-// does not have, and Linux probes with rdmsr_safe; docs/qemu-differences.md
-// §8 lists the difference).
+// does not have, and Linux probes with rdmsr_safe; docs/linux-boot.md, "The
+// CPU model", lists the difference).
 
 const (
 	// mtrrCap: 8 variable ranges, fixed ranges, write-combining (QEMU's
