@@ -193,22 +193,32 @@ func Listen(addr string) (net.Listener, error) {
 		if path == "" {
 			return nil, fmt.Errorf("listen %q: empty socket path", addr)
 		}
-		if fi, err := os.Lstat(path); err == nil {
-			if fi.Mode()&os.ModeSocket == 0 {
-				return nil, fmt.Errorf("listen %q: %s exists and is not a socket", addr, path)
-			}
-			if c, err := net.Dial("unix", path); err == nil {
-				c.Close()
-				return nil, fmt.Errorf("listen %q: %s is in use", addr, path)
-			}
-			// A socket left by an earlier run: replaced below.
+		// sun_path holds 108 bytes with the NUL (unix(7)); the socket is
+		// first bound under a temporary name in the same directory.
+		if n := len(filepath.Dir(path)) + len(tmpSocketName); len(path) > maxSunPath || n > maxSunPath {
+			return nil, fmt.Errorf("listen %q: the socket path is too long for a unix socket (at most %d bytes, and its directory at most %d)",
+				addr, maxSunPath, maxSunPath-len(tmpSocketName))
 		}
+		// Who owns the path is decided by a lock next to it, not by
+		// connecting: a connection to a running stub would be a debugger
+		// attaching, and would halt its guest.
+		lock, err := lockSocketPath(path + ".lock")
+		if err != nil {
+			return nil, fmt.Errorf("listen %q: %s is in use (%v)", addr, path, err)
+		}
+		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket == 0 {
+			lock.Close()
+			return nil, fmt.Errorf("listen %q: %s exists and is not a socket", addr, path)
+		}
+		// A socket left there by an earlier run is replaced below.
 		// Create the socket with no access for others: whoever connects
 		// can run code in the target. The umask applies during bind.
 		ln, err := listenUnixPrivate(path)
 		if err != nil {
+			lock.Close()
 			return nil, fmt.Errorf("listen %q: %w", addr, err)
 		}
+		ln.lock = lock
 		return ln, nil
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -221,13 +231,13 @@ func Listen(addr string) (net.Listener, error) {
 // listenUnixPrivate creates the socket inside a fresh 0700 directory,
 // makes it 0600, then renames it into place, so that at no moment can
 // another user connect to it.
-func listenUnixPrivate(path string) (net.Listener, error) {
+func listenUnixPrivate(path string) (*unixListener, error) {
 	dir, err := os.MkdirTemp(filepath.Dir(path), ".gdbsock-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	tmp := filepath.Join(dir, "s")
+	tmp := filepath.Join(dir, "s") // as long as tmpSocketName
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
 	if err != nil {
 		return nil, err
@@ -244,16 +254,32 @@ func listenUnixPrivate(path string) (net.Listener, error) {
 	return &unixListener{UnixListener: ln, path: path}, nil
 }
 
-// unixListener removes its socket file on Close.
+// Unix socket path limits: sun_path's 108 bytes less the NUL, and the
+// temporary name listenUnixPrivate binds first ("/.gdbsock-" + MkdirTemp's
+// up to 20 random digits + "/s").
+const (
+	maxSunPath    = 107
+	tmpSocketName = "/.gdbsock-01234567890123456789/s"
+)
+
+// unixListener removes its socket file and releases the path's lock on
+// Close.
 type unixListener struct {
 	*net.UnixListener
 	path string
+	lock io.Closer
 	once sync.Once
 }
 
 func (l *unixListener) Close() error {
 	err := l.UnixListener.Close()
-	l.once.Do(func() { os.Remove(l.path) })
+	l.once.Do(func() {
+		os.Remove(l.path)
+		if l.lock != nil {
+			os.Remove(l.path + ".lock")
+			l.lock.Close()
+		}
+	})
 	return err
 }
 

@@ -416,6 +416,16 @@ func TestListenUnix(t *testing.T) {
 	if _, err := Listen("unix:" + path); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Errorf("second listen on a live socket: %v", err)
 	}
+	// Finding it in use must not connect: to a running stub that would be
+	// a debugger attaching, halting its guest. A connection would already
+	// be queued: Accept must time out at once.
+	ul := ln.(*unixListener)
+	ul.SetDeadline(time.Now().Add(50 * time.Millisecond))
+	if c, err := ul.Accept(); err == nil {
+		c.Close()
+		t.Error("the second Listen connected to the first one's socket")
+	}
+	ul.SetDeadline(time.Time{})
 	srv := NewServer(newFake())
 	go srv.Serve(ln)
 	c, err := net.Dial("unix", path)
@@ -441,6 +451,25 @@ func TestListenUnix(t *testing.T) {
 	if _, err := Listen("unix:"); err == nil {
 		t.Errorf("empty path accepted")
 	}
+	// Longer than sun_path takes: refused, not accepted and unusable.
+	long := filepath.Join(dir, strings.Repeat("x", 120))
+	if _, err := Listen("unix:" + long); err == nil || !strings.Contains(err.Error(), "too long for a unix socket") {
+		t.Errorf("over-long path: %v", err)
+	}
+	// A socket whose stub died (no lock holder) is taken over.
+	stale := filepath.Join(dir, "stale.sock")
+	l1, err := Listen("unix:" + stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l1.(*unixListener).SetUnlinkOnClose(false)
+	l1.(*unixListener).UnixListener.Close() // as if the process died: socket file left, lock released below
+	l1.(*unixListener).lock.Close()
+	l2, err := Listen("unix:" + stale)
+	if err != nil {
+		t.Fatalf("stale socket not replaced: %v", err)
+	}
+	l2.Close()
 	// TCP.
 	tl, err := Listen("127.0.0.1:0")
 	if err != nil {

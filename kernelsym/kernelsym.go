@@ -110,6 +110,12 @@ func Load(elfBytes []byte) (*Kernel, error) {
 		if p.Type != elf.PT_LOAD || p.Filesz == 0 {
 			continue
 		}
+		// A hostile file can claim any size: check it against the file
+		// before allocating (and a segment holds no more than it maps).
+		if p.Filesz > p.Memsz || p.Off > uint64(len(elfBytes)) || p.Filesz > uint64(len(elfBytes))-p.Off {
+			return nil, fmt.Errorf("kernelsym: segment at %#x: %#x bytes at file offset %#x (memory size %#x) do not fit the %d-byte file",
+				p.Vaddr, p.Filesz, p.Off, p.Memsz, len(elfBytes))
+		}
 		data := make([]byte, p.Filesz)
 		if _, err := p.ReadAt(data, 0); err != nil {
 			return nil, fmt.Errorf("kernelsym: read segment at %#x: %w", p.Vaddr, err)

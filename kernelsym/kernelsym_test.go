@@ -529,3 +529,28 @@ long nr_tasks;
 		})
 	}
 }
+
+// TestLoadHostileSegment: a PT_LOAD claiming far more file bytes than the
+// file has (and no memory size) is an error naming the segment, not an
+// allocation of its claimed size.
+func TestLoadHostileSegment(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		filesz, memsz uint64
+	}{
+		{"huge file size, no memory size", 1 << 62, 0},
+		{"file size beyond the file", 1 << 20, 1 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := testtool.PVHKernel([]byte{0xf4})
+			// The code segment is the second program header (64 + 56).
+			ph := f[64+56:]
+			binary.LittleEndian.PutUint64(ph[32:], tc.filesz)
+			binary.LittleEndian.PutUint64(ph[40:], tc.memsz)
+			_, err := kernelsym.Load(f)
+			if err == nil || !strings.Contains(err.Error(), "do not fit the") {
+				t.Fatalf("error %v", err)
+			}
+		})
+	}
+}
