@@ -6,7 +6,8 @@ import (
 )
 
 // Element-level cases of the SSE floating-point core, recorded on the
-// host processor (AMD EPYC): operation (the mnemonic the host ran, with
+// host processor (AMD EPYC; testdata/hostgen/sse_element.c, rerun by
+// regen.sh there): operation (the mnemonic the host ran, with
 // its xmm1 operand as b and xmm0 as a), MXCSR before, operands, the
 // result register's low bits and MXCSR after. They cover the rounding
 // modes, FTZ, DAZ, NaN propagation, invalid operations, zero divide,

@@ -10,7 +10,8 @@ import (
 )
 
 // Unmasked SIMD floating-point exceptions, recorded on the host (AMD
-// EPYC) with a SIGFPE handler reading MXCSR and XMM0 from the signal
+// EPYC; testdata/hostgen/sse_unmasked.c, rerun by regen.sh there) with
+// a SIGFPE handler reading MXCSR and XMM0 from the signal
 // frame: the instruction (op %xmm1,%xmm0) under a random MXCSR (some
 // masks clear, any rounding mode, FTZ, DAZ), whether it raised #XM, and
 // MXCSR and XMM0 afterwards (at the fault: the destination unchanged,

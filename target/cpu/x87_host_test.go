@@ -6,7 +6,8 @@ package cpu_test
 // eight stack registers stored by a common epilogue, and whatever the
 // snippet stores itself). The expected bytes were produced by running
 // the very same instructions natively on an AMD EPYC (x86-64) host with
-// gcc inline assembly (a throwaway program, not kept); the ranges listed
+// gcc inline assembly (testdata/hostgen/x87host.c; regen.sh there
+// reruns it and diffs with this table); the ranges listed
 // in ignore hold instruction/data pointer offsets and selectors, which
 // differ between the host process and the test machine.
 
