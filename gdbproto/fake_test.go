@@ -37,6 +37,7 @@ type fakeTarget struct {
 	running chan struct{}
 
 	phys     bool
+	sstep    uint32
 	detached int
 	killed   int
 	xml      map[string][]byte
@@ -292,6 +293,19 @@ func (f *fakeTarget) PhysMemMode() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.phys
+}
+
+func (f *fakeTarget) SingleStepFlags() uint32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sstep
+}
+
+func (f *fakeTarget) SetSingleStepFlags(v uint32) error {
+	f.mu.Lock()
+	f.sstep = v
+	f.mu.Unlock()
+	return nil
 }
 
 func (f *fakeTarget) ThreadExtraInfo() string { return "cpu 0 [halted]" }

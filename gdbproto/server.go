@@ -393,7 +393,11 @@ func (s *Server) Serve(l net.Listener) error {
 				}
 			}(a.c)
 		case e := <-results:
-			s.logf("gdbproto: session ended: %v (%v)", e.o, e.err)
+			if e.err != nil {
+				s.logf("gdbproto: session ended: %v (%v)", e.o, e.err)
+			} else {
+				s.logf("gdbproto: session ended: %v", e.o)
+			}
 			switch e.o {
 			case OutcomeKilled:
 				return ErrKilled

@@ -240,6 +240,23 @@ type PhysMemMode interface {
 	PhysMemMode() bool
 }
 
+// SingleStepFlags is QEMU's single-step mode (qqemu.sstepbits,
+// qqemu.sstep, Qqemu.sstep=FLAGS): front ends written for QEMU's stub
+// detect it by these packets. The bits are QEMU's: StepEnable, StepNoIRQ
+// (no interrupt is taken during a step), StepNoTimer (timers do not fire
+// during a step).
+type SingleStepFlags interface {
+	SingleStepFlags() uint32
+	SetSingleStepFlags(flags uint32) error
+}
+
+// QEMU's single-step flag bits (gdbstub's SSTEP_*).
+const (
+	StepEnable  = 1
+	StepNoIRQ   = 2
+	StepNoTimer = 4
+)
+
 // ThreadExtraInfo gives the text of qThreadExtraInfo (gdb's "info threads").
 type ThreadExtraInfo interface {
 	ThreadExtraInfo() string

@@ -147,6 +147,10 @@ func TestRealGDB(t *testing.T) {
 	if err := <-done; err != ErrKilled {
 		t.Errorf("Serve returned %v after gdb's kill", err)
 	}
+	// The log line says how the session ended, and no Go zero value.
+	if !strings.Contains(log.String(), "session ended: killed\n") || strings.Contains(log.String(), "<nil>") {
+		t.Errorf("server log %q", log.String())
+	}
 }
 
 func TestRealLLDB(t *testing.T) {

@@ -36,10 +36,11 @@ type Config struct {
 // Target implements gdbproto.Target and its optional interfaces for a
 // *target.Machine. gdbproto calls it from one goroutine at a time.
 type Target struct {
-	m    *target.Machine
-	cpu  *cpu.CPU
-	cfg  Config
-	phys bool // memory packets address physical memory
+	sstep uint32 // QEMU single-step flags (gdbproto.StepEnable...)
+	m     *target.Machine
+	cpu   *cpu.CPU
+	cfg   Config
+	phys  bool // memory packets address physical memory
 
 	// Breakpoints are checked by the CPU by linear address; gdb may set a
 	// software (Z0) and a hardware (Z1) one at the same address, so both
@@ -82,9 +83,15 @@ type watchKey struct {
 
 // New returns the adapter for m.
 func New(m *target.Machine, cfg Config) *Target {
-	return &Target{m: m, cpu: m.CPU(), cfg: cfg,
+	t := &Target{m: m, cpu: m.CPU(), cfg: cfg,
 		sw: map[uint64]int{}, hw: map[uint64]int{}, watches: map[watchKey]int{}}
+	t.SetSingleStepFlags(defaultStepFlags)
+	return t
 }
+
+// defaultStepFlags is QEMU's default single-step mode: a step takes no
+// interrupt and no timer fires, so stepi walks the code the user reads.
+const defaultStepFlags = gdbproto.StepEnable | gdbproto.StepNoIRQ | gdbproto.StepNoTimer
 
 // Machine is the machine being served.
 func (t *Target) Machine() *target.Machine { return t.m }
@@ -107,6 +114,7 @@ var (
 	_ gdbproto.RegisterInfoProvider = (*Target)(nil)
 	_ gdbproto.ExpeditedRegisters   = (*Target)(nil)
 	_ gdbproto.PhysMemMode          = (*Target)(nil)
+	_ gdbproto.SingleStepFlags      = (*Target)(nil)
 	_ gdbproto.ThreadExtraInfo      = (*Target)(nil)
 	_ gdbproto.Detacher             = (*Target)(nil)
 )
@@ -437,6 +445,21 @@ func (t *Target) SetPhysMemMode(on bool) error {
 
 // PhysMemMode reports the memory mode.
 func (t *Target) PhysMemMode() bool { return t.phys }
+
+// SetSingleStepFlags sets QEMU's single-step mode (Qqemu.sstep). NOIRQ
+// keeps a step from taking a pending interrupt (with it clear, a step with
+// an interrupt due stops at the handler's first instruction). NOTIMER is
+// implied by NOIRQ here: virtual time is the instruction count, so a step
+// still advances the timers by one instruction, but their interrupt waits
+// for the next continue.
+func (t *Target) SetSingleStepFlags(flags uint32) error {
+	t.sstep = flags
+	t.cpu.SetStepTakesInterrupts(flags&gdbproto.StepNoIRQ == 0)
+	return nil
+}
+
+// SingleStepFlags reports the single-step mode (qqemu.sstep).
+func (t *Target) SingleStepFlags() uint32 { return t.sstep }
 
 // ThreadExtraInfo names the one vCPU as QEMU does.
 func (t *Target) ThreadExtraInfo() string {

@@ -47,6 +47,8 @@ type CPU struct {
 	// x87/SSE state kept only for the debugger's register file.
 	fpu fpuState
 
+	stepTakesIRQ bool // Step delivers a pending interrupt (SetStepTakesInterrupts)
+
 	mode          int       // 16, 32 or 64: the code size of CS
 	cpl           int       // current privilege level (CS.Sel & 3)
 	ushift        uint8     // 3 at CPL 3: selects the user bits of tlbEntry.perm
@@ -119,7 +121,7 @@ const eventRing = 256
 // 9-1) except that RIP is 0 and the segments are real-mode style with
 // base 0: the loader sets the state it wants with SetState.
 func New(ram []byte, bus Bus, pic InterruptController) *CPU {
-	c := &CPU{ram: ram, bus: bus, pic: pic}
+	c := &CPU{ram: ram, bus: bus, pic: pic, stepTakesIRQ: true}
 	c.code = make([]*codePage, (uint64(len(ram))+pageSize-1)/pageSize)
 	c.reset()
 	return c

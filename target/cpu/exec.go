@@ -20,8 +20,10 @@ func (c *CPU) Run(limit uint64) Exit {
 	}
 }
 
-// Step executes one instruction; if an interrupt or exception is due
-// instead, it delivers it and stops at the handler's first instruction.
+// Step executes one instruction; if an exception is due instead, it
+// delivers it and stops at the handler's first instruction, and so for a
+// pending interrupt unless SetStepTakesInterrupts(false) asked for steps
+// with interrupts held off (QEMU's default for gdb's stepi).
 func (c *CPU) Step() Exit {
 	for {
 		ex, done := c.run(^uint64(0), true)
@@ -30,6 +32,10 @@ func (c *CPU) Step() Exit {
 		}
 	}
 }
+
+// SetStepTakesInterrupts says whether Step delivers a pending external
+// interrupt (true, the default) or leaves it for the next Run.
+func (c *CPU) SetStepTakesInterrupts(take bool) { c.stepTakesIRQ = take }
 
 // run is the interpreter loop. A fault raised by an instruction unwinds
 // to the deferred recover here (faults are rare; this keeps the fast path
@@ -74,7 +80,7 @@ func (c *CPU) run(limit uint64, step bool) (ex Exit, done bool) {
 			c.stop.Store(false)
 			return Exit{Kind: ExitStopRequest}, true
 		}
-		if c.irq && c.flags&x86.FlagIF != 0 && c.instret != c.shadowAt {
+		if c.irq && c.flags&x86.FlagIF != 0 && c.instret != c.shadowAt && (!step || c.stepTakesIRQ) {
 			if c.interrupt() {
 				ex, done = c.afterDelivery()
 				if done {

@@ -1216,3 +1216,23 @@ func TestInterruptSequence(t *testing.T) {
 		t.Errorf("an interrupt was delivered after INTR dropped: %v", m.c.Events())
 	}
 }
+
+// TestStepWithoutInterrupts: with SetStepTakesInterrupts(false) (QEMU's
+// NOIRQ single-step mode, the gdb stub's default) a step runs the next
+// instruction although an interrupt is pending; Run then takes it.
+func TestStepWithoutInterrupts(t *testing.T) {
+	m := newAsm(t, 64, "movl $1, %eax\nmovl $2, %ebx\nmovl $3, %ecx", func(ram []byte, s *cpu.State) {
+		s.RFLAGS |= fIF
+	})
+	m.c.SetStepTakesInterrupts(false)
+	m.raise(0x20)
+	m.c.Step()
+	if m.c.RIP() != codeAddr+5 || m.c.Reg(cpu.RAX) != 1 {
+		t.Fatalf("step with an interrupt pending: RIP %#x rax %d, want the next instruction", m.c.RIP(), m.c.Reg(cpu.RAX))
+	}
+	m.c.SetStepTakesInterrupts(true)
+	m.c.Step()
+	if m.c.RIP() != handlerAddr(0x20) {
+		t.Errorf("with interrupts taken again: RIP %#x, want the handler %#x", m.c.RIP(), handlerAddr(0x20))
+	}
+}

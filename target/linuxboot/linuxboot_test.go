@@ -208,12 +208,15 @@ func TestProbe(t *testing.T) {
 // error, never a panic or an out-of-range write.
 func FuzzLoad(f *testing.F) {
 	f.Add(fakeBzImage(0x020f, 4, xlfKernel64, 4096), uint16(0))
+	f.Add(fakeBzImage(0x020f, 4, xlfKernel64, 4096), uint16(1000))
 	f.Add(fakeBzImage(0x020c, 0, xlfKernel64|xlfAbove4G, 100), uint16(1))
+	// One 16 MiB guest for every input: allocating it per input made the
+	// fuzzer spend its time in the allocator.
+	mem := make([]byte, 16<<20)
 	f.Fuzz(func(t *testing.T, kernel []byte, initrdKiB uint16) {
-		mem := make([]byte, 16<<20)
 		var initrd []byte
 		if initrdKiB != 0 {
-			initrd = make([]byte, int(initrdKiB)<<10)
+			initrd = make([]byte, int(initrdKiB%(20<<10))<<10) // up to 20 MiB: some fit, some do not
 		}
 		Loader{}.Load(mem, boot.Files{Kernel: kernel, KernelName: "k", Initrd: initrd, InitrdName: "i", Cmdline: "x"})
 	})
