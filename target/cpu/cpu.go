@@ -80,6 +80,7 @@ type CPU struct {
 	// debugger state
 	bps      map[uint64]bool
 	bpFilter [bpFilterWords]uint64 // bit (addr & 0xffff) set for every breakpoint
+	bpCount  []uint32              // breakpoints per filter slot (addr & 0xffff); allocated with the first
 	nbps     int
 	skipBP   bool // resume: the instruction at RIP runs despite a breakpoint
 	watches  []watch

@@ -8,20 +8,36 @@ import (
 
 // SetBreakpoint sets or clears a breakpoint at a linear address: Run
 // stops with ExitBreakpoint before executing the instruction there.
+// Setting one that is set, or clearing one that is not, does nothing.
+// Each call costs O(1) whatever the number of breakpoints: the filter
+// keeps a count of breakpoints per slot beside its bit, so a removal
+// clears the bit when its slot's count drops to zero, with no rebuild.
 func (c *CPU) SetBreakpoint(linear uint64, on bool) {
 	if c.bps == nil {
 		c.bps = make(map[uint64]bool)
 	}
+	if c.bpCount == nil {
+		c.bpCount = make([]uint32, bpFilterWords*64)
+	}
+	slot := linear & (bpFilterWords*64 - 1)
+	word, bit := slot>>6, uint64(1)<<(slot&63)
 	if on {
+		if c.bps[linear] {
+			return
+		}
 		c.bps[linear] = true
+		c.bpCount[slot]++
+		c.bpFilter[word] |= bit
 	} else {
+		if !c.bps[linear] {
+			return
+		}
 		delete(c.bps, linear)
+		if c.bpCount[slot]--; c.bpCount[slot] == 0 {
+			c.bpFilter[word] &^= bit
+		}
 	}
 	c.nbps = len(c.bps)
-	c.bpFilter = [bpFilterWords]uint64{}
-	for a := range c.bps {
-		c.bpFilter[a>>6&(bpFilterWords-1)] |= 1 << (a & 63)
-	}
 }
 
 // bpFilterWords sizes the breakpoint filter: one bit per value of RIP's
