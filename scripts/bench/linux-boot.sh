@@ -10,8 +10,8 @@
 # -append` users run) and with the tests' instruction clock (-icount
 # shift=0,sleep=off, which our machine's clock is like). The stub runs
 # OURS_RUNS times (default 1: it is the slow one) with --listen none;
-# OURS_TIMEOUT (seconds, default 1800) bounds each run. A stub that does not reach the workload's end (today: it
-# does not boot Linux yet) is reported, and QEMU's figures still print.
+# OURS_TIMEOUT (seconds, default 1800) bounds each run. A stub that does
+# not reach the workload's end is reported, and QEMU's figures still print.
 # Debian's packages come through apt-get download into the cache
 # (internal/debian); nothing is written to the repository.
 set -euo pipefail
