@@ -242,3 +242,20 @@ func TestTraceIntMatchesQEMU(t *testing.T) {
 		})
 	}
 }
+
+// TestGuestResetExitsZero: a guest reset ends a --listen none run with
+// status 0 (QEMU -no-reboot) and one line saying how it happened.
+func TestGuestResetExitsZero(t *testing.T) {
+	kernel := filepath.Join(t.TempDir(), "reset.elf")
+	if err := os.WriteFile(kernel, testtool.PVHKernel([]byte{0xb0, 0x01, 0xe6, 0x92, 0xf4}), 0o644); err != nil { // mov al,1; out 0x92,al; hlt
+		t.Fatal(err)
+	}
+	o, err := parseArgs([]string{"--listen", "none", "--kernel", kernel}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runStub(t, o)
+	if code != 0 || errs != "stub: the guest reset the machine (port 0x92): the run ends, as QEMU's with -no-reboot\n" {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}
