@@ -18,8 +18,9 @@ import (
 // sse_conv.go (conversions), sse_state.go (EMMS, LDMXCSR, STMXCSR,
 // FXSAVE, FXRSTOR).
 
-// sseOps are the instructions dispatched to execSSE.
-var sseOps = []x86asm.Op{
+// sseOps are the instructions dispatched to execSSE: those listed here and
+// the packed-integer ones of sse_int.go (sseIntOps).
+var sseOps = append(sseIntOps[:len(sseIntOps):len(sseIntOps)], []x86asm.Op{
 	// moves
 	x86asm.MOVAPS, x86asm.MOVUPS, x86asm.MOVAPD, x86asm.MOVUPD, x86asm.MOVDQA, x86asm.MOVDQU,
 	x86asm.MOVSS, x86asm.MOVSD_XMM, x86asm.MOVLPS, x86asm.MOVHPS, x86asm.MOVLPD, x86asm.MOVHPD,
@@ -51,22 +52,9 @@ var sseOps = []x86asm.Op{
 	x86asm.CVTPI2PS, x86asm.CVTPI2PD, x86asm.CVTPS2PI, x86asm.CVTTPS2PI, x86asm.CVTPD2PI, x86asm.CVTTPD2PI,
 	x86asm.CVTDQ2PS, x86asm.CVTPS2DQ, x86asm.CVTTPS2DQ, x86asm.CVTDQ2PD, x86asm.CVTPD2DQ, x86asm.CVTTPD2DQ,
 	x86asm.CVTPS2PD, x86asm.CVTPD2PS, x86asm.CVTSS2SD, x86asm.CVTSD2SS,
-	// packed integers
-	x86asm.PADDB, x86asm.PADDW, x86asm.PADDD, x86asm.PADDQ, x86asm.PADDSB, x86asm.PADDSW, x86asm.PADDUSB, x86asm.PADDUSW,
-	x86asm.PSUBB, x86asm.PSUBW, x86asm.PSUBD, x86asm.PSUBQ, x86asm.PSUBSB, x86asm.PSUBSW, x86asm.PSUBUSB, x86asm.PSUBUSW,
-	x86asm.PMULLW, x86asm.PMULHW, x86asm.PMULHUW, x86asm.PMULUDQ, x86asm.PMADDWD,
-	x86asm.PAVGB, x86asm.PAVGW, x86asm.PMAXUB, x86asm.PMAXSW, x86asm.PMINUB, x86asm.PMINSW, x86asm.PSADBW,
-	x86asm.PCMPEQB, x86asm.PCMPEQW, x86asm.PCMPEQD, x86asm.PCMPGTB, x86asm.PCMPGTW, x86asm.PCMPGTD,
-	x86asm.PAND, x86asm.PANDN, x86asm.POR, x86asm.PXOR,
-	x86asm.PSLLW, x86asm.PSLLD, x86asm.PSLLQ, x86asm.PSRLW, x86asm.PSRLD, x86asm.PSRLQ, x86asm.PSRAW, x86asm.PSRAD,
-	x86asm.PSLLDQ, x86asm.PSRLDQ,
-	x86asm.PACKSSWB, x86asm.PACKSSDW, x86asm.PACKUSWB,
-	x86asm.PUNPCKLBW, x86asm.PUNPCKLWD, x86asm.PUNPCKLDQ, x86asm.PUNPCKLQDQ,
-	x86asm.PUNPCKHBW, x86asm.PUNPCKHWD, x86asm.PUNPCKHDQ, x86asm.PUNPCKHQDQ,
-	x86asm.PINSRW, x86asm.PEXTRW,
 	// state
 	x86asm.EMMS, x86asm.LDMXCSR, x86asm.STMXCSR, x86asm.FXSAVE, x86asm.FXSAVE64, x86asm.FXRSTOR, x86asm.FXRSTOR64,
-}
+}...)
 
 func (c *CPU) execSSE(in *inst) {
 	switch x86asm.Op(in.op) {

@@ -65,22 +65,26 @@ func satU16(x int32) uint16 {
 	return uint16(x)
 }
 
+// sseIntOps are the packed-integer instructions of this file, on XMM and
+// MMX registers.
+var sseIntOps = []x86asm.Op{
+	x86asm.PADDB, x86asm.PADDW, x86asm.PADDD, x86asm.PADDQ, x86asm.PADDSB, x86asm.PADDSW, x86asm.PADDUSB, x86asm.PADDUSW,
+	x86asm.PSUBB, x86asm.PSUBW, x86asm.PSUBD, x86asm.PSUBQ, x86asm.PSUBSB, x86asm.PSUBSW, x86asm.PSUBUSB, x86asm.PSUBUSW,
+	x86asm.PMULLW, x86asm.PMULHW, x86asm.PMULHUW, x86asm.PMULUDQ, x86asm.PMADDWD,
+	x86asm.PAVGB, x86asm.PAVGW, x86asm.PMAXUB, x86asm.PMAXSW, x86asm.PMINUB, x86asm.PMINSW, x86asm.PSADBW,
+	x86asm.PCMPEQB, x86asm.PCMPEQW, x86asm.PCMPEQD, x86asm.PCMPGTB, x86asm.PCMPGTW, x86asm.PCMPGTD,
+	x86asm.PAND, x86asm.PANDN, x86asm.POR, x86asm.PXOR,
+	x86asm.PSLLW, x86asm.PSLLD, x86asm.PSLLQ, x86asm.PSRLW, x86asm.PSRLD, x86asm.PSRLQ, x86asm.PSRAW, x86asm.PSRAD,
+	x86asm.PSLLDQ, x86asm.PSRLDQ,
+	x86asm.PACKSSWB, x86asm.PACKSSDW, x86asm.PACKUSWB,
+	x86asm.PUNPCKLBW, x86asm.PUNPCKLWD, x86asm.PUNPCKLDQ, x86asm.PUNPCKLQDQ,
+	x86asm.PUNPCKHBW, x86asm.PUNPCKHWD, x86asm.PUNPCKHDQ, x86asm.PUNPCKHQDQ,
+	x86asm.PINSRW, x86asm.PEXTRW,
+}
+
 // isIntOp marks the ops of this file.
 var isIntOp = func() (t [x86asm.XTEST + 1]bool) {
-	for _, op := range []x86asm.Op{
-		x86asm.PADDB, x86asm.PADDW, x86asm.PADDD, x86asm.PADDQ, x86asm.PADDSB, x86asm.PADDSW, x86asm.PADDUSB, x86asm.PADDUSW,
-		x86asm.PSUBB, x86asm.PSUBW, x86asm.PSUBD, x86asm.PSUBQ, x86asm.PSUBSB, x86asm.PSUBSW, x86asm.PSUBUSB, x86asm.PSUBUSW,
-		x86asm.PMULLW, x86asm.PMULHW, x86asm.PMULHUW, x86asm.PMULUDQ, x86asm.PMADDWD,
-		x86asm.PAVGB, x86asm.PAVGW, x86asm.PMAXUB, x86asm.PMAXSW, x86asm.PMINUB, x86asm.PMINSW, x86asm.PSADBW,
-		x86asm.PCMPEQB, x86asm.PCMPEQW, x86asm.PCMPEQD, x86asm.PCMPGTB, x86asm.PCMPGTW, x86asm.PCMPGTD,
-		x86asm.PAND, x86asm.PANDN, x86asm.POR, x86asm.PXOR,
-		x86asm.PSLLW, x86asm.PSLLD, x86asm.PSLLQ, x86asm.PSRLW, x86asm.PSRLD, x86asm.PSRLQ, x86asm.PSRAW, x86asm.PSRAD,
-		x86asm.PSLLDQ, x86asm.PSRLDQ,
-		x86asm.PACKSSWB, x86asm.PACKSSDW, x86asm.PACKUSWB,
-		x86asm.PUNPCKLBW, x86asm.PUNPCKLWD, x86asm.PUNPCKLDQ, x86asm.PUNPCKLQDQ,
-		x86asm.PUNPCKHBW, x86asm.PUNPCKHWD, x86asm.PUNPCKHDQ, x86asm.PUNPCKHQDQ,
-		x86asm.PINSRW, x86asm.PEXTRW,
-	} {
+	for _, op := range sseIntOps {
 		t[op] = true
 	}
 	return t
