@@ -127,6 +127,26 @@ func WithUnattendedStop(f func(StopEvent)) Option {
 	return func(s *Server) { s.onUnattended = f }
 }
 
+// DefaultIdleHandshake is how long a new connection may take to send its
+// first complete packet before it is closed (see WithIdleHandshake).
+const DefaultIdleHandshake = 10 * time.Second
+
+// WithIdleHandshake sets how long a connection may stay without sending
+// one complete packet before the server closes it (default
+// DefaultIdleHandshake, 10 s; d <= 0 keeps the default). Only the time
+// before the first complete packet counts: a client that connects and
+// says nothing would otherwise hold the single debugger slot for ever
+// (and, with WithStartRunning, keep the target halted), while an
+// attached debugger that is merely idle is never disconnected. The
+// target keeps running free until the first packet arrives.
+func WithIdleHandshake(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.idleHandshake = d
+		}
+	}
+}
+
 // WithPanics makes a panic in the target or in a packet handler propagate
 // instead of becoming an E01 reply or a SIGABRT stop (fuzz targets and
 // tests want to see them; a stub serving debuggers should not use it).
@@ -143,6 +163,9 @@ type Server struct {
 	resumeOnDetach bool
 	logf           func(format string, args ...any)
 	onUnattended   func(StopEvent)
+	idleHandshake  time.Duration
+	closing        chan struct{} // closed by Close
+	closeOnce      sync.Once
 
 	mu       sync.Mutex
 	busy     bool          // a session is attached
@@ -179,6 +202,8 @@ func NewServer(t Target, opts ...Option) *Server {
 		lastStop:       StopEvent{Reason: StopSignal, Signal: SIGTRAP},
 		freeDone:       make(chan StopEvent, 1),
 		released:       make(chan struct{}),
+		idleHandshake:  DefaultIdleHandshake,
+		closing:        make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
@@ -316,6 +341,7 @@ func (s *Server) Close() error {
 	s.closed = true
 	ln, active := s.ln, s.active
 	s.mu.Unlock()
+	s.closeOnce.Do(func() { close(s.closing) })
 	if active != nil {
 		active.Close()
 	}
@@ -328,8 +354,12 @@ func (s *Server) Close() error {
 
 // Serve accepts debuggers on l, one at a time, until the debugger kills the
 // target (ErrKilled), the target exits (*ExitError), Close is called
-// (ErrServerClosed) or l fails. A connection arriving while a debugger is
-// attached is told so and closed; the attached session is unaffected.
+// (ErrServerClosed) or l fails for good. A connection arriving while a
+// debugger is attached is told so and closed; the attached session is
+// unaffected. Temporary accept errors (out of file descriptors: EMFILE,
+// ENFILE; an aborted connection) do not end Serve: as net/http's Server
+// does, it retries after a pause growing from 5 ms to 1 s, logging once
+// per burst of errors, and the attached debugger and the target carry on.
 // Serve does not close l except on Close.
 func (s *Server) Serve(l net.Listener) error {
 	s.mu.Lock()
@@ -352,8 +382,36 @@ func (s *Server) Serve(l net.Listener) error {
 	quit := make(chan struct{})
 	defer close(quit)
 	go func() {
+		var delay time.Duration // the backoff of a burst of accept errors
+		failures := 0
 		for {
 			c, err := l.Accept()
+			if err != nil && isTemporary(err) {
+				if delay == 0 {
+					delay = acceptRetryMin
+					s.logf("gdbproto: accept: %v; retrying every %v to %v until it succeeds", err, acceptRetryMin, acceptRetryMax)
+				} else if delay *= 2; delay > acceptRetryMax {
+					delay = acceptRetryMax
+				}
+				failures++
+				t := time.NewTimer(delay)
+				select {
+				case <-t.C:
+					continue
+				case <-s.closing:
+					t.Stop()
+					// Accept again: it fails for good on the closed
+					// listener and Serve returns ErrServerClosed.
+					continue
+				case <-quit:
+					t.Stop()
+					return
+				}
+			}
+			if err == nil && failures > 0 {
+				s.logf("gdbproto: accepting again after %d failed attempts", failures)
+				delay, failures = 0, 0
+			}
 			select {
 			case conns <- accepted{c, err}:
 			case <-quit:
@@ -410,6 +468,24 @@ func (s *Server) Serve(l net.Listener) error {
 			}
 		}
 	}
+}
+
+// The backoff between retries of a failed Accept, as net/http's Server.
+const (
+	acceptRetryMin = 5 * time.Millisecond
+	acceptRetryMax = time.Second
+)
+
+// isTemporary reports whether an Accept error may go away by itself (out
+// of file descriptors or buffers, a connection aborted before it was
+// accepted): net/http's Server retries on the same test. A closed
+// listener is permanent.
+func isTemporary(err error) bool {
+	if errors.Is(err, net.ErrClosed) {
+		return false
+	}
+	var te interface{ Temporary() bool }
+	return errors.As(err, &te) && te.Temporary()
 }
 
 // acquire marks the server busy; false if a session is already attached.
@@ -472,7 +548,7 @@ func (s *Server) ServeConn(c net.Conn) (Outcome, error) {
 	// attached session to end, within a grace period.
 	br := bufio.NewReaderSize(newPollingReader(c, s.busyPoll), 1<<16)
 	fr := frameReader{r: br, maxSize: s.packetSize}
-	c.SetReadDeadline(time.Now().Add(10 * time.Second)) // safety net only
+	c.SetReadDeadline(time.Now().Add(s.idleHandshake))
 	var first event
 	for {
 		first = fr.next()
@@ -495,6 +571,21 @@ func (s *Server) ServeConn(c net.Conn) (Outcome, error) {
 func (s *Server) serveAcquired(c net.Conn, br *bufio.Reader, first *event) (Outcome, error) {
 	defer s.release()
 	defer c.Close()
+	if first == nil {
+		// Hold the slot only for a client that speaks: one that sends
+		// no complete packet within the handshake limit is closed. The
+		// target is stopped once it has.
+		br = bufio.NewReaderSize(newPollingReader(c, s.busyPoll), 1<<16)
+		ev, ok := s.firstPacket(c, br)
+		if !ok {
+			if ev.kind == evTimeout {
+				s.logf("gdbproto: closed %s: no complete packet within %v", c.RemoteAddr(), s.idleHandshake)
+				return OutcomeDisconnected, nil
+			}
+			return OutcomeDisconnected, hangupError(ev.err)
+		}
+		first = &ev
+	}
 	// A debugger attaching to a free-running target stops it, as QEMU
 	// does when gdb connects.
 	s.haltFreeRun()
@@ -527,6 +618,24 @@ func (s *Server) serveAcquired(c net.Conn, br *bufio.Reader, first *event) (Outc
 		s.startFreeRun()
 	}
 	return o, err
+}
+
+// firstPacket reads a new connection's input up to its first complete
+// packet (acks and interrupts before it need nothing), within the
+// handshake limit; false if the client hung up or the limit passed.
+func (s *Server) firstPacket(c net.Conn, br *bufio.Reader) (event, bool) {
+	fr := frameReader{r: br, maxSize: s.packetSize}
+	c.SetReadDeadline(time.Now().Add(s.idleHandshake))
+	defer c.SetReadDeadline(time.Time{})
+	for {
+		ev := fr.next()
+		switch ev.kind {
+		case evEOF, evTimeout:
+			return ev, false
+		case evPacket, evBadChecksum, evOversize:
+			return ev, true
+		}
+	}
 }
 
 // refusalMessage is what a second debugger is told.
