@@ -1,0 +1,98 @@
+package integration
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"vmapstack/internal/testtool"
+	"vmapstack/kernelimg/qemutest"
+)
+
+// hmpCommands are the QEMU HMP commands compared byte for byte at the
+// stop: the address space, every present leaf, entries of the PML4 (CR3
+// of the overflow scenario's init_mm is 0x127000; entries 273, 402 and
+// 511 map the direct map, vmalloc and the kernel image: both machines
+// must print the same words, A bits included), kernel text
+// through the page tables, the #DF frame on the IST stack, translations
+// of kernel text and of the guard page CR2 points at, and QEMU's
+// messages. Registers are named as both accept them: QEMU 7.2's monitor
+// knows $sp and $pc but not $rsp or $cr2.
+var hmpCommands = []string{
+	"info mem",
+	"info tlb",
+	"xp /8xg 0x127880",
+	"xp /2xg 0x127ff0",
+	"x /4xw 0xffffffff80100000",
+	"x /4xg $sp",
+	"gva2gpa 0xffffffff80100000",
+	"gva2gpa $pc",
+	"gva2gpa 0xffffc90000003ff8",
+	"x /2xg 0xffffc90000003ff8",
+	"xp /3dw 0x100000",
+	"xp /zz 0x100000",
+}
+
+// hmpSections runs each command after an "@HMP n" marker and returns
+// the output of each, CR LF turned into LF: QEMU's monitor writes CR LF,
+// ours LF (docs/qemu-differences.md, "QEMU's HMP commands").
+func hmpSections(t *testing.T, who, out string, n int) []string {
+	t.Helper()
+	out = strings.ReplaceAll(out, "\r\n", "\n")
+	var secs []string
+	for i := 0; i < n; i++ {
+		start := strings.Index(out, fmt.Sprintf("@HMP %d\n", i))
+		end := strings.Index(out, fmt.Sprintf("@HMP %d\n", i+1))
+		if start < 0 || end < 0 {
+			t.Fatalf("%s: no output for %q:\n%s", who, hmpCommands[i], out)
+		}
+		secs = append(secs, out[start+len(fmt.Sprintf("@HMP %d\n", i)):end])
+	}
+	return secs
+}
+
+// hmpScript stops at do_double_fault (the overflow runs into its guard
+// page before the first tick, see TestQEMURegisterDiff) and runs cmds as
+// monitor commands between markers.
+func hmpScript(target string, cmds []string) []string {
+	s := []string{"target remote " + target, "break do_double_fault", "continue"}
+	for i, c := range cmds {
+		s = append(s, fmt.Sprintf("echo @HMP %d\\n", i), "monitor "+c)
+	}
+	return append(s, fmt.Sprintf("echo @HMP %d\\n", len(cmds)), "kill")
+}
+
+// TestHMPMatchesQEMU boots the mini kernel in QEMU 7.2 (gdb stub, -S,
+// instruction clock) and in our stub, drives both with real gdb to
+// do_double_fault and compares QEMU's HMP commands' outputs byte for byte.
+func TestHMPMatchesQEMU(t *testing.T) {
+	t.Parallel()
+	testtool.Require(t, "gdb")
+	testtool.Require(t, qemutest.QEMU)
+	acquireHeavy(t)
+	ctx := testContext(t)
+	const appendLine = "scenario=overflow"
+
+	s := startStub(t, ctx, false, "--append", appendLine, "--serial", "none")
+	ours := runGDB(t, ctx, append([]string{kernelPath}, exs(hmpScript(s.gdbAddr, hmpCommands)...)...)...)
+	_, qsock := startQEMUGDB(t, ctx, appendLine)
+	qemu := runGDB(t, ctx, append([]string{kernelPath}, exs(hmpScript(qsock, hmpCommands)...)...)...)
+	for who, o := range map[string]string{"ours": ours, "qemu": qemu} {
+		if !strings.Contains(o, "Breakpoint 1, do_double_fault") {
+			t.Fatalf("%s: no stop at do_double_fault:\n%s", who, o)
+		}
+	}
+	o := hmpSections(t, "ours", ours, len(hmpCommands))
+	q := hmpSections(t, "qemu", qemu, len(hmpCommands))
+	for i, c := range hmpCommands {
+		if q[i] == "" {
+			t.Errorf("%s: QEMU printed nothing", c)
+			continue
+		}
+		if o[i] != q[i] {
+			t.Errorf("monitor %s differs:\nours:\n%s\nqemu:\n%s", c, o[i], q[i])
+			continue
+		}
+		t.Logf("monitor %s: %d lines equal", c, strings.Count(q[i], "\n"))
+	}
+}
