@@ -98,7 +98,7 @@ func (c *CPU) execSegCheck(in *inst) {
 	c.setFlagsEager(x86.FlagZF, f)
 }
 
-// loadFarPointer is LFS/LGS/LSS r, m16:16|32|64 (SDM Vol. 2A LDS/LES/
+// loadFarPointer is LDS/LES/LFS/LGS/LSS r, m16:16|32|64 (SDM Vol. 2A LDS/LES/
 // LFS/LGS/LSS): the offset, then the selector after it, loaded into the
 // segment register as MOV Sreg would; the register is written last, so a
 // fault on the selector leaves it unchanged.
@@ -116,6 +116,10 @@ func (c *CPU) loadFarPointer(in *inst) {
 		r = FS
 	case x86asm.LGS:
 		r = GS
+	case x86asm.LDS:
+		r = DS
+	case x86asm.LES:
+		r = ES
 	default:
 		r = SS
 	}

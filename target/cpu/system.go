@@ -124,6 +124,9 @@ func (c *CPU) execSystem(in *inst) {
 		c.movToCR(0, c.cr0&^0xe|v&0xf|c.cr0&x86.CR0PE)
 	case x86asm.SYSCALL, x86asm.SYSRET:
 		c.execSyscall(in)
+	case x86asm.PUSHA, x86asm.PUSHAD, x86asm.POPA, x86asm.POPAD, x86asm.DAA, x86asm.DAS, x86asm.AAA, x86asm.AAS,
+		x86asm.AAM, x86asm.AAD, x86asm.BOUND, x86asm.ARPL, x86asm.LDS, x86asm.LES:
+		c.execLegacy(in)
 	case x86asm.LAR, x86asm.LSL, x86asm.VERR, x86asm.VERW:
 		c.execSegCheck(in)
 	case x86asm.LFS, x86asm.LGS, x86asm.LSS:

@@ -405,17 +405,19 @@ func TestUnimplementedInstructionLogged(t *testing.T) {
 // the emulator does not implement stops the machine with a line naming
 // the address, the bytes and the mnemonic; the guest sees no #UD.
 func TestUnimplementedModelInstructionStops(t *testing.T) {
-	// POPA in compatibility mode (a 32-bit code segment in long mode):
-	// valid there, and not implemented.
-	c, ram := newWB(t, []byte{0x61})
+	// SYSENTER in 32-bit protected mode (outside long mode it exists on
+	// qemu64, which announces SEP; we do not implement it).
+	c, ram := newWB(t, []byte{0x0f, 0x34})
 	withIDT(c, ram)
 	le64(ram, wbGDT+24, 0x00cf9b000000ffff) // 0x18: 32-bit code
 	s := c.State()
 	s.GDTR.Limit = 0x3f
+	s.CR0 &^= x86.CR0PG
+	s.EFER = 0
 	s.Seg[CS] = Seg{Sel: 0x18, Limit: 0xffffffff, Attr: 0xc09b}
 	c.SetState(&s)
 	ex := c.Run(10)
-	if ex.Kind != ExitInternal || ex.Err == nil || ex.Err.Error() != "cpu: at rip 0x100000: unimplemented instruction 61 (popa)" {
+	if ex.Kind != ExitInternal || ex.Err == nil || ex.Err.Error() != "cpu: at rip 0x100000: unimplemented instruction 0f 34 (sysenter)" {
 		t.Fatalf("exit %+v", ex)
 	}
 	if ev := c.Events(); len(ev) != 0 {
