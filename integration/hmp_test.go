@@ -2,6 +2,8 @@ package integration
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -31,6 +33,7 @@ var hmpCommands = []string{
 	"x /2xg 0xffffc90000003ff8",
 	"xp /3dw 0x100000",
 	"xp /zz 0x100000",
+	"info registers",
 }
 
 // hmpSections runs each command after an "@HMP n" marker and returns
@@ -89,10 +92,67 @@ func TestHMPMatchesQEMU(t *testing.T) {
 			t.Errorf("%s: QEMU printed nothing", c)
 			continue
 		}
+		if c == "info registers" {
+			compareInfoRegisters(t, o[i], q[i])
+			continue
+		}
 		if o[i] != q[i] {
 			t.Errorf("monitor %s differs:\nours:\n%s\nqemu:\n%s", c, o[i], q[i])
 			continue
 		}
 		t.Logf("monitor %s: %d lines equal", c, strings.Count(q[i], "\n"))
+	}
+}
+
+// infoRegistersKnown are the lines of `info registers` at do_double_fault
+// that legitimately differ, keyed by their first four characters:
+// ours, then QEMU's. docs/qemu-differences.md#13-qemus-hmp-commands
+// explains each.
+var infoRegistersKnown = map[string][2]string{
+	// §1: QEMU loads a null SS on an IST delivery at CPL 0.
+	"SS =": {"SS =0018 0000000000000000 ffffffff 00cf9300 DPL=0 DS   [-WA]",
+		"SS =0000 0000000000000000 00000000 00000000"},
+	// QEMU's LTR caches the TSS descriptor before marking it busy.
+	"TR =": {"TR =0040 ffffffff80126000 00000067 00008b00 DPL=0 TSS64-busy",
+		"TR =0040 ffffffff80126000 00000067 00008900 DPL=0 TSS64-avl"},
+}
+
+// compareInfoRegisters compares `info registers` line by line; a line may
+// differ only as infoRegistersKnown says, to the byte.
+func compareInfoRegisters(t *testing.T, ours, qemu string) {
+	t.Helper()
+	o := strings.Split(ours, "\n")
+	q := strings.Split(qemu, "\n")
+	if len(o) != len(q) {
+		t.Errorf("info registers: %d lines, QEMU %d:\nours:\n%s\nqemu:\n%s", len(o), len(q), ours, qemu)
+		return
+	}
+	known := 0
+	for i := range o {
+		if o[i] == q[i] {
+			continue
+		}
+		if k, ok := infoRegistersKnown[o[i][:min(4, len(o[i]))]]; ok && k[0] == o[i] && k[1] == q[i] {
+			known++
+			t.Logf("info registers line %d: known difference (docs/qemu-differences.md#13-qemus-hmp-commands)\n  ours: %s\n  qemu: %s", i+1, o[i], q[i])
+			continue
+		}
+		t.Errorf("info registers line %d differs:\n  ours: %s\n  qemu: %s", i+1, o[i], q[i])
+	}
+	if known != len(infoRegistersKnown) {
+		t.Errorf("info registers: %d of the %d known differences met; a stale entry?", known, len(infoRegistersKnown))
+	}
+	t.Logf("info registers: %d lines, %d known differences", len(q), known)
+}
+
+// TestHMPDifferencesDocumented: the section infoRegistersKnown cites
+// exists.
+func TestHMPDifferencesDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "docs", "qemu-differences.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !markdownAnchors(string(b))["13-qemus-hmp-commands"] {
+		t.Error("docs/qemu-differences.md has no section 13. QEMU's HMP commands")
 	}
 }

@@ -63,8 +63,10 @@ func (mon *Monitor) cmdInfo(args []string, out io.Writer) error {
 		return mon.infoMem(out)
 	case "tlb":
 		return mon.infoTLB(out)
+	case "registers":
+		return mon.infoRegisters(out)
 	}
-	return fmt.Errorf("info: unknown subcommand %q (this stub has: mem, tlb)", args[0])
+	return fmt.Errorf("info: unknown subcommand %q (this stub has: mem, tlb, registers)", args[0])
 }
 
 // infoMem prints the address space as QEMU's hmp_info_mem/mem_info_la48

@@ -176,7 +176,7 @@ func TestHMPErrors(t *testing.T) {
 	m, _ := unitMachine(t)
 	mon := New(m, noSymbols(t))
 	for _, c := range []struct{ line, want string }{
-		{"info", "info: which? usage: info mem|tlb"},
+		{"info", "info: which? usage: info mem|tlb|registers"},
 		{"info cpus", `info: unknown subcommand "cpus" (this stub has: mem, tlb)`},
 		{"info mem extra", "info: too many arguments (extra)"},
 		{"xp /4i 0x100000", "xp: format 'i' (disassembly) is not supported by this stub; use gdb's x/4i"},

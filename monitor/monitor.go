@@ -95,7 +95,7 @@ func commands() []command {
 		{"tasks", "tasks", "the kernel's tasks: pid, name, state, stack, saved sp, mm (kernel symbols)", (*Monitor).cmdTasks},
 		{"phys", "phys [on|off]", "memory packets address physical (on) or virtual (off) memory", (*Monitor).cmdPhys},
 		{"stats", "stats", "instructions executed, instructions/s, decode-cache and TLB figures", (*Monitor).cmdStats},
-		{"info", "info mem|tlb", "QEMU's info mem (runs of pages by u/r/w rights) and info tlb (every present leaf), in QEMU's format", (*Monitor).cmdInfo},
+		{"info", "info mem|tlb|registers", "QEMU's info mem (runs of pages by u/r/w rights), info tlb (every present leaf), info registers, in QEMU's formats", (*Monitor).cmdInfo},
 		{"xp", "xp /FMT ADDR", "QEMU's xp: dump physical memory; FMT = count, format x d u o c, size b h w g", (*Monitor).cmdXP},
 		{"x", "x /FMT ADDR", "QEMU's x: dump virtual memory through the current page tables; FMT as for xp", (*Monitor).cmdX},
 		{"gva2gpa", "gva2gpa ADDR", "QEMU's gva2gpa: the physical address ADDR maps to (\"gpa: 0x...\" or \"Unmapped\")", (*Monitor).cmdGVA2GPA},
