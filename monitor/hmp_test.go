@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -177,7 +178,7 @@ func TestHMPErrors(t *testing.T) {
 	mon := New(m, noSymbols(t))
 	for _, c := range []struct{ line, want string }{
 		{"info", "info: which? usage: info mem|tlb|registers"},
-		{"info cpus", `info: unknown subcommand "cpus" (this stub has: mem, tlb)`},
+		{"info cpus", `info: unknown subcommand "cpus" (this stub has: mem, tlb, registers)`},
 		{"info mem extra", "info: too many arguments (extra)"},
 		{"xp /4i 0x100000", "xp: format 'i' (disassembly) is not supported by this stub; use gdb's x/4i"},
 		{"x /4xw nosuch", `bad address "nosuch"`},
@@ -195,4 +196,49 @@ func TestHMPErrors(t *testing.T) {
 		}
 	}
 	runOK(t, mon, "xp /xw 0")
+}
+
+// TestHMPInfoRegisters checks x86_cpu_dump_state's layout on the #DF of
+// scenario=overflow (at the #DF entry stub: RIP and the GPRs are the
+// machine's own, the layout and the segment lines QEMU's).
+func TestHMPInfoRegisters(t *testing.T) {
+	e := bootOverflow(t)
+	out := runOK(t, New(e.m, e.k), "info registers")
+	lines := strings.Split(out, "\n")
+	if len(lines) != 35 || lines[0] != "" || lines[1] != "CPU#0" || lines[34] != "" {
+		t.Fatalf("%d lines, want QEMU's 33 after a blank line and CPU#0:\n%s", len(lines), out)
+	}
+	contains(t, out,
+		fmt.Sprintf("RIP=%016x RFL=%08x [", e.st.RIP, e.st.RFLAGS),
+		fmt.Sprintf("RSP=%016x\n", e.st.GPR[cpu.RSP]),
+		"CS =0010 0000000000000000 ffffffff 00af9a00 DPL=0 CS64 [-R-]\n",
+		"DS =0018 0000000000000000 ffffffff 00cf9300 DPL=0 DS   [-WA]\n",
+		"FS =0000 0000000000000000 00000000 00000000\n",
+		"LDT=0000 0000000000000000 0000ffff 00008200 DPL=0 LDT\n",
+		"GDT=     ffffffff80104000 0000004f\n",
+		fmt.Sprintf("CR0=80010011 CR2=%016x CR3=%016x CR4=00000020\n", e.st.CR2, e.st.CR3),
+		"DR3=0000000000000000 \nDR6=00000000ffff0ff0 DR7=0000000000000400\nEFER=0000000000000d00\n",
+		"FCW=037f FSW=0000 [ST=0] FTW=00 MXCSR=00001f80\n",
+		"FPR6=0000000000000000 0000 FPR7=0000000000000000 0000\n",
+		"XMM14=0000000000000000 0000000000000000 XMM15=0000000000000000 0000000000000000\n")
+}
+
+// TestHMPSegLine: cpu_x86_dump_seg_cache's kinds, outside long mode too.
+func TestHMPSegLine(t *testing.T) {
+	for _, c := range []struct {
+		s       cpu.Seg
+		lma, pe bool
+		want    string
+	}{
+		{cpu.Seg{Sel: 0x8, Limit: 0xffffffff, Attr: 0xc09b}, false, true, "CS =0008 0000000000000000 ffffffff 00cf9b00 DPL=0 CS32 [-RA]\n"},
+		{cpu.Seg{Sel: 0x8, Limit: 0xffff, Attr: 0x009f}, false, true, "CS =0008 0000000000000000 0000ffff 00009f00 DPL=0 CS16 [CRA]\n"},
+		{cpu.Seg{Sel: 0x2b, Limit: 0xfffff, Attr: 0x00f7}, false, true, "CS =002b 0000000000000000 000fffff 000ff700 DPL=3 DS16 [EWA]\n"},
+		{cpu.Seg{Sel: 0x28, Base: 0x1000, Limit: 0x67, Attr: 0x008b}, false, true, "CS =0028 0000000000001000 00000067 00008b00 DPL=0 TSS32-busy\n"},
+		{cpu.Seg{Sel: 0x28, Limit: 0xffff, Attr: 0x0093}, false, false, "CS =0028 0000000000000000 0000ffff 00009300\n"}, // real mode
+		{cpu.Seg{Sel: 0x30, Limit: 0xffff, Attr: 0x0013}, true, true, "CS =0030 0000000000000000 0000ffff 00001300\n"},   // not present
+	} {
+		if got := segLine("CS", c.s, c.lma, c.pe); got != c.want {
+			t.Errorf("%+v: got %q, want %q", c.s, got, c.want)
+		}
+	}
 }
