@@ -39,13 +39,11 @@ func (mon *Monitor) hmpPagingOn(out io.Writer) bool {
 	return true
 }
 
-// hmpRanges lists the mapped leaves of the current address space through
-// paging.Ranges, in QEMU's iteration order (PML4 index 0..511, so the low
-// half first), as 48-bit [start, end) pairs.
-func (mon *Monitor) hmpRanges() ([]paging.Range, error) {
-	var rs []paging.Range
-	err := paging.Ranges(mon.m.RAM(), mon.state().CR3, func(r paging.Range) { rs = append(rs, r) })
-	return rs, err
+// hmpRanges calls fn for the mapped leaves of the current address space
+// through paging.Ranges, in QEMU's iteration order (PML4 index 0..511, so
+// the low half first). paging.Ranges bounds the tables it descends into.
+func (mon *Monitor) hmpRanges(fn func(paging.Range)) error {
+	return paging.Ranges(mon.m.RAM(), mon.state().CR3, fn)
 }
 
 const mask48 = 1<<48 - 1
@@ -78,10 +76,8 @@ func (mon *Monitor) infoMem(out io.Writer) error {
 	if !mon.hmpPagingOn(out) {
 		return nil
 	}
-	rs, err := mon.hmpRanges()
-	if err != nil {
-		return err
-	}
+	// A walk cut short (recursive or corrupt tables, a table outside
+	// RAM) prints what was listed, then says why.
 	var b strings.Builder
 	open := false
 	var start, end uint64
@@ -100,19 +96,21 @@ func (mon *Monitor) infoMem(out io.Writer) error {
 		fmt.Fprintf(&b, "%016x-%016x %016x %cr%c\n", addrCanonical(start), addrCanonical(end), addrCanonical(end-start), u, w)
 		open = false
 	}
-	for _, r := range rs {
+	werr := mon.hmpRanges(func(r paging.Range) {
 		s := r.Start & mask48
 		e := (r.End-1)&mask48 + 1 // 1<<48 for the last page of the high half
 		if open && s == end && r.User == user && r.Writable == write {
 			end = e
-			continue
+			return
 		}
 		flush()
 		open, start, end, user, write = true, s, e, r.User, r.Writable
-	}
+	})
 	flush()
-	_, err = io.WriteString(out, b.String())
-	return err
+	if _, err := io.WriteString(out, b.String()); err != nil {
+		return err
+	}
+	return werr
 }
 
 // infoTLB prints every present leaf as QEMU's hmp_info_tlb/tlb_info_la48
@@ -124,12 +122,18 @@ func (mon *Monitor) infoTLB(out io.Writer) error {
 	if !mon.hmpPagingOn(out) {
 		return nil
 	}
-	rs, err := mon.hmpRanges()
-	if err != nil {
-		return err
-	}
+	// Every range holds at least one leaf, so more than maxTLBLines ranges
+	// is a cut output already.
+	var rs []paging.Range
+	werr := mon.hmpRanges(func(r paging.Range) {
+		if len(rs) <= maxTLBLines {
+			rs = append(rs, r)
+		}
+	})
 	ram, cr3 := mon.m.RAM(), mon.state().CR3
 	var b strings.Builder
+	lines := 0
+ranges:
 	for _, r := range rs {
 		size := uint64(1) << (12 + 9*(r.Level-1))
 		for a := r.Start; ; a += size {
@@ -143,6 +147,10 @@ func (mon *Monitor) infoTLB(out io.Writer) error {
 				return err
 			}
 			if found {
+				if lines++; lines > maxTLBLines {
+					werr = fmt.Errorf("info tlb: output cut after %d lines (recursive or corrupt page tables?)", maxTLBLines)
+					break ranges
+				}
 				b.WriteString(tlbLine(a, r.Level, leaf))
 			}
 			if a+size-1 >= r.End-1 || a+size == 0 {
@@ -150,9 +158,21 @@ func (mon *Monitor) infoTLB(out io.Writer) error {
 			}
 		}
 	}
-	_, err = io.WriteString(out, b.String())
-	return err
+	if _, err := io.WriteString(out, b.String()); err != nil {
+		return err
+	}
+	return werr
 }
+
+// maxTLBLines bounds info tlb's output (about 3 MB): 65536 leaves map
+// 256 MiB in 4K pages or 128 GiB in 2M pages, more than a machine of this
+// stub has; tables that point back up the tree could list far more.
+const maxTLBLines = 1 << 16
+
+// maxDumpBytes bounds what one xp or x dumps (about 1.2 MB of text with
+// /xb); QEMU has no bound, but a count typed wrong must not flood the
+// debugger's console.
+const maxDumpBytes = 256 << 10
 
 // tlbLine is one line of QEMU's print_pte for a leaf at level (3: 1G,
 // 2: 2M, 1: 4K). A 4K PTE's bit 7 is PAT, not PS: tlb_info_la48 clears
@@ -349,6 +369,9 @@ func (mon *Monitor) memoryDump(cmd string, args []string, out io.Writer, physica
 	}
 	if format == 'i' {
 		return fmt.Errorf("%s: format 'i' (disassembly) is not supported by this stub; use gdb's x/%di", cmd, count)
+	}
+	if size*count > maxDumpBytes {
+		return fmt.Errorf("%s: %d units of %d bytes is more than this stub dumps at once (%dK); use gdb's x or dump memory", cmd, count, size, maxDumpBytes>>10)
 	}
 	wsize := size
 	length := wsize * count

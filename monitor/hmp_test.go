@@ -2,11 +2,13 @@ package monitor
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
 
 	"vmapstack/target/cpu"
+	"vmapstack/target/paging"
 )
 
 // The HMP commands' cases at the #DF of scenario=overflow, for
@@ -241,4 +243,35 @@ func TestHMPSegLine(t *testing.T) {
 			t.Errorf("%+v: got %q, want %q", c.s, got, c.want)
 		}
 	}
+}
+
+// TestHMPRecursiveTables: a PML4 whose 512 entries all point back at it
+// makes a walk of 2^36 entries. info mem and info tlb print a bounded
+// output and say the walk was cut; xp and x refuse an oversized dump.
+func TestHMPRecursiveTables(t *testing.T) {
+	m, cr3 := unitMachine(t)
+	ram := m.RAM()
+	for i := uint64(0); i < 512; i++ {
+		binary.LittleEndian.PutUint64(ram[cr3+8*i:], cr3|uint64(paging.FlagP|paging.FlagRW))
+	}
+	mon := New(m, noSymbols(t))
+	for _, c := range []struct {
+		line, err string
+		maxOut    int
+	}{
+		{"info mem", "recursive or corrupt page tables?", 1 << 20},
+		{"info tlb", "info tlb: output cut after 65536 lines", 4 << 20},
+		{"xp /100000xg 0", "xp: 100000 units of 8 bytes is more than this stub dumps at once (256K)", 0},
+		{"x /300000xb $rsp", "x: 300000 units of 1 bytes is more than this stub dumps at once (256K)", 0},
+	} {
+		var b bytes.Buffer
+		err := mon.Run(c.line, &b)
+		if err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s: error %v, want %q", c.line, err, c.err)
+		}
+		if b.Len() > c.maxOut {
+			t.Errorf("%s: %d bytes of output, want at most %d", c.line, b.Len(), c.maxOut)
+		}
+	}
+	runOK(t, mon, "xp /xw 0")
 }
