@@ -74,13 +74,6 @@ func (c *CPU) bsr(in *inst) {
 	c.setFlagsEager(x86.FlagZF, 0)
 }
 
-// popcnt: ZF when the source is zero, the other arithmetic flags cleared.
-func (c *CPU) popcnt(in *inst) {
-	src := c.get(in, 1)
-	c.set(in, 0, uint64(bits.OnesCount64(src)))
-	c.setFlagsEager(arithFlags, b2f(src == 0, x86.FlagZF))
-}
-
 func (c *CPU) bswap(in *inst) {
 	o := &in.args[0]
 	if o.size == 8 {

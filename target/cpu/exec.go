@@ -297,8 +297,6 @@ func (c *CPU) exec(in *inst) {
 		c.bsf(in)
 	case clsBsr:
 		c.bsr(in)
-	case clsPopcnt:
-		c.popcnt(in)
 	case clsBswap:
 		c.bswap(in)
 	case clsSignExtendAcc:
@@ -404,7 +402,6 @@ const (
 	clsBitTest
 	clsBsf
 	clsBsr
-	clsPopcnt
 	clsBswap
 	clsSignExtendAcc
 	clsSignExtendDX
@@ -519,9 +516,6 @@ var opClass = func() (t [x86asm.XTEST + 1]uint8) {
 	}
 	for _, op := range []x86asm.Op{x86asm.BSR, x86asm.LZCNT} {
 		t[op] = clsBsr
-	}
-	for _, op := range []x86asm.Op{x86asm.POPCNT} {
-		t[op] = clsPopcnt
 	}
 	for _, op := range []x86asm.Op{x86asm.BSWAP} {
 		t[op] = clsBswap

@@ -510,3 +510,13 @@ func TestSegmentChecks(t *testing.T) {
 		t.Errorf("LFS: FS = %#x, want 0x2b", st.Seg[cpu.FS].Sel)
 	}
 }
+
+// TestPOPCNTIsUD: qemu64 does not announce POPCNT (CPUID.01H:ECX bit 23),
+// so it raises #UD as under QEMU ("#UD If CPUID.01H:ECX.POPCNT [Bit 23] =
+// 0", SDM Vol. 2B POPCNT).
+func TestPOPCNTIsUD(t *testing.T) {
+	m := newAsm(t, 64, "popcntq %rbx, %rax", nil)
+	if v := m.runToHandler(); v != vUD {
+		t.Errorf("POPCNT: vector %d, want #UD", v)
+	}
+}

@@ -152,7 +152,6 @@ var families = []family{
 	{"flagops", (*gen).flagOps},
 	{"mov", (*gen).mov},
 	{"cmpxchg8b", (*gen).cmpxchg8b},
-	{"bitcount", (*gen).bitCount},
 	{"xlat", (*gen).xlat},
 	{"stack", (*gen).stack},
 	{"branch", (*gen).branch},
