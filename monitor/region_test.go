@@ -19,7 +19,7 @@ func TestMemoryRegionAt(t *testing.T) {
 		{0x0000900000000000, "start:800000000000;size:ffff000000000000;"},             // non-canonical
 		{0xffff800000000000, "start:ffff800000000000;size:88000000000;"},              // up to the direct map
 		{unitDirect + 0x3fffff, "start:ffff888000000000;size:400000;permissions:rw;"}, // 2M pages, NX
-		{unitStack1 - 8, "start:ffffc90000000000;size:4000;"},                         // below the stack, guard page included
+		{unitStack1 - 8, "start:ffff888000400000;size:407fffc04000;"},                 // from the direct map up to the stack, guard page included
 		{unitStack1 + 0x3ff8, "start:ffffc90000004000;size:4000;permissions:rw;"},
 		{unitStack1 + 0x4000, "start:ffffc90000008000;size:4000;"}, // between the two stacks
 		{unitText + 0x1000, "start:ffffffff80100000;size:2000;permissions:rx;"},
