@@ -33,6 +33,18 @@ var hmpCommands = []string{
 	"x /2xg 0xffffc90000003ff8",
 	"xp /3dw 0x100000",
 	"xp /zz 0x100000",
+	// memory_dump's other formats and sizes: 'c' of words keeps 16-byte
+	// lines, octal, signed 8-byte units (kernel addresses are negative),
+	// a zero count, an unaligned address, and a line that runs past the
+	// end of RAM (128 MiB in both).
+	"xp /5cw 0x100000",
+	"xp /3og 0x100000",
+	"xp /2dh 0x100000",
+	"x /2dg $sp",
+	"xp /0xb 0x100000",
+	"x /3xh 0xffffffff80100001",
+	"xp /2xg 0x7fffff0",
+	"xp /3xw 0x7fffff8",
 	"info registers",
 }
 
@@ -110,7 +122,7 @@ func TestHMPMatchesQEMU(t *testing.T) {
 			o := hmpSections(t, "ours", ours, st.cmds)
 			q := hmpSections(t, "qemu", qemu, st.cmds)
 			for i, c := range st.cmds {
-				if q[i] == "" {
+				if q[i] == "" && !strings.Contains(c, " /0") { // a zero count prints nothing
 					t.Errorf("%s: QEMU printed nothing", c)
 					continue
 				}
