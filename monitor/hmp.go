@@ -203,7 +203,8 @@ func tlbLine(addr uint64, level int, e paging.PTE) string {
 // hmpTranslate translates a linear address as QEMU's debug accesses do
 // (x86_cpu_get_phys_page_attrs_debug): the address itself with paging
 // off; with paging on, unmapped unless canonical and present at every
-// level. Rights are not checked: the debugger reads what the tables map.
+// level. Neither rights nor reserved bits are checked (QEMU's debug walker
+// checks neither): paging.Walk reads the entries as they are.
 func (mon *Monitor) hmpTranslate(addr uint64) (uint64, bool) {
 	st := mon.state()
 	if st.CR0&x86.CR0PG == 0 {
@@ -212,11 +213,15 @@ func (mon *Monitor) hmpTranslate(addr uint64) (uint64, bool) {
 	if sext := int64(addr) >> 47; sext != 0 && sext != -1 {
 		return 0, false
 	}
-	t, f := paging.Translate(mon.m.RAM(), st.CR3, addr, paging.Access{}, paging.Mode{NXE: st.EFER&x86.EFERNXE != 0}, false)
-	if f != nil {
-		return 0, false
-	}
-	return t.Phys, true
+	var phys uint64
+	mapped := false
+	err := paging.Walk(mon.m.RAM(), st.CR3, addr, func(level int, _ uint64, e paging.PTE) {
+		if e.Present() && (level == 1 || (level <= 3 && e.Huge())) {
+			size := uint64(1) << (12 + 9*(level-1))
+			phys, mapped = e.HugeAddr(level)+addr&(size-1), true
+		}
+	})
+	return phys, mapped && err == nil
 }
 
 // hmpAddr parses the ADDR argument of an HMP command. QEMU's messages for

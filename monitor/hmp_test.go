@@ -275,3 +275,29 @@ func TestHMPRecursiveTables(t *testing.T) {
 	}
 	runOK(t, mon, "xp /xw 0")
 }
+
+// TestHMPTranslateIgnoresReservedBits: QEMU's debug walker
+// (x86_cpu_get_phys_page_attrs_debug) checks present bits only, so a
+// leaf with a reserved bit set, which faults for the CPU, still
+// translates for gva2gpa and x.
+func TestHMPTranslateIgnoresReservedBits(t *testing.T) {
+	m, cr3 := unitMachine(t)
+	var pteAddr uint64
+	if err := paging.Walk(m.RAM(), cr3, unitText+0x1000, func(level int, at uint64, _ paging.PTE) {
+		if level == 1 {
+			pteAddr = at
+		}
+	}); err != nil || pteAddr == 0 {
+		t.Fatalf("no PTE for the text page: %v", err)
+	}
+	e := binary.LittleEndian.Uint64(m.RAM()[pteAddr:])
+	binary.LittleEndian.PutUint64(m.RAM()[pteAddr:], e|1<<51)
+	mon := New(m, noSymbols(t))
+	if out := runOK(t, mon, "gva2gpa 0xffffffff80101234"); out != "gpa: 0x101234\n" {
+		t.Errorf("gva2gpa: %q", out)
+	}
+	if out := runOK(t, mon, "x /1xb 0xffffffff80101234"); out != "ffffffff80101234: 0x00\n" {
+		t.Errorf("x: %q", out)
+	}
+	runOK(t, mon, "xp /xw 0")
+}
