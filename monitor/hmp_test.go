@@ -277,26 +277,27 @@ func TestHMPRecursiveTables(t *testing.T) {
 }
 
 // TestHMPTranslateIgnoresReservedBits: QEMU's debug walker
-// (x86_cpu_get_phys_page_attrs_debug) checks present bits only, so a
-// leaf with a reserved bit set, which faults for the CPU, still
-// translates for gva2gpa and x.
+// (x86_cpu_get_phys_page_attrs_debug) checks present bits only, so a 2M
+// leaf with a reserved bit set (bits 20:13), which faults for the CPU,
+// still translates for gva2gpa and x.
 func TestHMPTranslateIgnoresReservedBits(t *testing.T) {
 	m, cr3 := unitMachine(t)
-	var pteAddr uint64
-	if err := paging.Walk(m.RAM(), cr3, unitText+0x1000, func(level int, at uint64, _ paging.PTE) {
-		if level == 1 {
-			pteAddr = at
+	var pdeAddr uint64
+	if err := paging.Walk(m.RAM(), cr3, unitDirect, func(level int, at uint64, _ paging.PTE) {
+		if level == 2 {
+			pdeAddr = at
 		}
-	}); err != nil || pteAddr == 0 {
-		t.Fatalf("no PTE for the text page: %v", err)
+	}); err != nil || pdeAddr == 0 {
+		t.Fatalf("no PDE for the direct map: %v", err)
 	}
-	e := binary.LittleEndian.Uint64(m.RAM()[pteAddr:])
-	binary.LittleEndian.PutUint64(m.RAM()[pteAddr:], e|1<<51)
+	e := binary.LittleEndian.Uint64(m.RAM()[pdeAddr:])
+	binary.LittleEndian.PutUint64(m.RAM()[pdeAddr:], e|1<<13)
+	binary.LittleEndian.PutUint32(m.RAM()[0x1234:], 0xcafef00d)
 	mon := New(m, noSymbols(t))
-	if out := runOK(t, mon, "gva2gpa 0xffffffff80101234"); out != "gpa: 0x101234\n" {
+	if out := runOK(t, mon, "gva2gpa 0xffff888000001234"); out != "gpa: 0x1234\n" {
 		t.Errorf("gva2gpa: %q", out)
 	}
-	if out := runOK(t, mon, "x /1xb 0xffffffff80101234"); out != "ffffffff80101234: 0x00\n" {
+	if out := runOK(t, mon, "x /1xw 0xffff888000001234"); out != "ffff888000001234: 0xcafef00d\n" {
 		t.Errorf("x: %q", out)
 	}
 	runOK(t, mon, "xp /xw 0")
