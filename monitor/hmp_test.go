@@ -302,3 +302,26 @@ func TestHMPTranslateIgnoresReservedBits(t *testing.T) {
 	}
 	runOK(t, mon, "xp /xw 0")
 }
+
+// FuzzHMP runs the HMP commands on arbitrary arguments, without Run's
+// recover in between: no input may panic.
+func FuzzHMP(f *testing.F) {
+	for _, s := range []string{"/8xg 0x127000", "/zz 1", "/", "/0c 0", "/99cw $rsp+8", "0xfffffffffffffff8", "/3og -1", "/i 0", "/2L $cr2-0x10", "mem", "tlb", "registers"} {
+		f.Add(s)
+	}
+	var mon *Monitor // built once, by the first input's t
+	f.Fuzz(func(t *testing.T, line string) {
+		if mon == nil {
+			m, _ := unitMachine(t)
+			mon = New(m, noSymbols(t))
+		}
+		args := strings.Fields(line)
+		var b bytes.Buffer
+		mon.cmdXP(args, &b)
+		mon.cmdX(args, &b)
+		mon.cmdGVA2GPA(args, &b)
+		mon.cmdInfo(args, &b)
+		mon.MemoryRegionAt(uint64(len(line)) << 40)
+		parseHMPFormat("/xw") // QEMU's defaults again
+	})
+}
