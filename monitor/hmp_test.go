@@ -232,14 +232,14 @@ func TestHMPSegLine(t *testing.T) {
 		lma, pe bool
 		want    string
 	}{
-		{cpu.Seg{Sel: 0x8, Limit: 0xffffffff, Attr: 0xc09b}, false, true, "CS =0008 0000000000000000 ffffffff 00cf9b00 DPL=0 CS32 [-RA]\n"},
-		{cpu.Seg{Sel: 0x8, Limit: 0xffff, Attr: 0x009f}, false, true, "CS =0008 0000000000000000 0000ffff 00009f00 DPL=0 CS16 [CRA]\n"},
-		{cpu.Seg{Sel: 0x2b, Limit: 0xfffff, Attr: 0x00f7}, false, true, "CS =002b 0000000000000000 000fffff 000ff700 DPL=3 DS16 [EWA]\n"},
-		{cpu.Seg{Sel: 0x28, Base: 0x1000, Limit: 0x67, Attr: 0x008b}, false, true, "CS =0028 0000000000001000 00000067 00008b00 DPL=0 TSS32-busy\n"},
-		{cpu.Seg{Sel: 0x28, Limit: 0xffff, Attr: 0x0093}, false, false, "CS =0028 0000000000000000 0000ffff 00009300\n"}, // real mode
+		{cpu.Seg{Sel: 0x8, Limit: 0xffffffff, Attr: 0xc09b}, false, true, "CS =0008 00000000 ffffffff 00cf9b00 DPL=0 CS32 [-RA]\n"},
+		{cpu.Seg{Sel: 0x8, Limit: 0xffff, Attr: 0x009f}, false, true, "CS =0008 00000000 0000ffff 00009f00 DPL=0 CS16 [CRA]\n"},
+		{cpu.Seg{Sel: 0x2b, Limit: 0xfffff, Attr: 0x00f7}, false, true, "CS =002b 00000000 000fffff 000ff700 DPL=3 DS16 [EWA]\n"},
+		{cpu.Seg{Sel: 0x28, Base: 0x1000, Limit: 0x67, Attr: 0x008b}, false, true, "CS =0028 00001000 00000067 00008b00 DPL=0 TSS32-busy\n"},
+		{cpu.Seg{Sel: 0x28, Limit: 0xffff, Attr: 0x0093}, false, false, "CS =0028 00000000 0000ffff 00009300\n"}, // real mode
 		{cpu.Seg{Sel: 0x30, Limit: 0xffff, Attr: 0x0013}, true, true, "CS =0030 0000000000000000 0000ffff 00001300\n"},   // not present
 	} {
-		if got := segLine("CS", c.s, c.lma, c.pe); got != c.want {
+		if got := segLine("CS", c.s, c.lma, c.pe, c.lma); got != c.want {
 			t.Errorf("%+v: got %q, want %q", c.s, got, c.want)
 		}
 	}
@@ -324,4 +324,30 @@ func FuzzHMP(f *testing.F) {
 		mon.MemoryRegionAt(uint64(len(line)) << 40)
 		parseHMPFormat("/xw") // QEMU's defaults again
 	})
+}
+
+// TestHMPInfoRegisters32: at the PVH entry (32-bit protected mode) QEMU's
+// dump has 32-bit registers, bases and tables and 8 XMM registers (the
+// layout checked against QEMU 7.2 stopped at the same entry; the values
+// there come from SeaBIOS under QEMU and from our loader here).
+func TestHMPInfoRegisters32(t *testing.T) {
+	m, err := newTiny()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := runOK(t, New(m, noSymbols(t)), "info registers")
+	if n := strings.Count(out, "\n"); n != 28 {
+		t.Errorf("%d lines, want 28:\n%s", n, out)
+	}
+	contains(t, out, "\nCPU#0\nEAX=00000000 EBX=",
+		"\nEIP=00100000 EFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=0\n",
+		"\nCS =0008 00000000 ffffffff 00cf9b00 DPL=0 CS32 [-RA]\n",
+		"\nLDT=0000 00000000 0000ffff 00008200 DPL=0 LDT\n",
+		"\nIDT=     00000000 000003ff\n",
+		"\nCR0=00000011 CR2=00000000 CR3=00000000 CR4=00000000\n",
+		" DR3=0000000000000000 \nDR6=00000000ffff0ff0 DR7=0000000000000400\nEFER=0000000000000000\n",
+		"\nXMM06=0000000000000000 0000000000000000 XMM07=0000000000000000 0000000000000000\n")
+	if strings.Contains(out, "XMM08") || strings.Contains(out, "RAX") {
+		t.Errorf("64-bit fields outside 64-bit mode:\n%s", out)
+	}
 }

@@ -11,9 +11,9 @@ import (
 
 // infoRegisters prints the CPU as QEMU 7.2's hmp_info_registers does
 // ("\nCPU#0\n", then x86_cpu_dump_state of target/i386/cpu-dump.c with
-// CPU_DUMP_FPU), for a CPU in 64-bit mode (the only mode the debugger
-// stops the mini kernel and Linux in after boot; other modes print the
-// same lines with 64-bit fields). Fields this machine does not model are
+// CPU_DUMP_FPU): 64-bit registers, bases and 16 XMM registers when CS is
+// a 64-bit code segment, 32-bit ones and 8 XMM registers otherwise; the
+// descriptor table and control register lines follow EFER.LMA. Fields this machine does not model are
 // printed with the value QEMU shows for them on this machine: II=0 (no
 // interrupt shadow is kept across a stop), A20=1, SMM=0, DR0-3 zero,
 // DR6/DR7 at their reset values (the debugger's breakpoints and
@@ -24,10 +24,9 @@ func (mon *Monitor) infoRegisters(out io.Writer) error {
 	b.WriteString("\nCPU#0\n")
 	g := st.GPR
 	fl := st.RFLAGS
-	fmt.Fprintf(&b, "RAX=%016x RBX=%016x RCX=%016x RDX=%016x\n", g[cpu.RAX], g[cpu.RBX], g[cpu.RCX], g[cpu.RDX])
-	fmt.Fprintf(&b, "RSI=%016x RDI=%016x RBP=%016x RSP=%016x\n", g[cpu.RSI], g[cpu.RDI], g[cpu.RBP], g[cpu.RSP])
-	fmt.Fprintf(&b, "R8 =%016x R9 =%016x R10=%016x R11=%016x\n", g[8], g[9], g[10], g[11])
-	fmt.Fprintf(&b, "R12=%016x R13=%016x R14=%016x R15=%016x\n", g[12], g[13], g[14], g[15])
+	lma := st.EFER&x86.EFERLMA != 0
+	pe := st.CR0&x86.CR0PE != 0
+	cs64 := lma && st.Seg[cpu.CS].Attr&0x2000 != 0 // QEMU's HF_CS64_MASK
 	bit := func(n uint, c byte) byte {
 		if fl&(1<<n) != 0 {
 			return c
@@ -38,19 +37,34 @@ func (mon *Monitor) infoRegisters(out io.Writer) error {
 	if mon.cpu().Halted() {
 		halted = 1
 	}
-	fmt.Fprintf(&b, "RIP=%016x RFL=%08x [%c%c%c%c%c%c%c] CPL=%d II=0 A20=1 SMM=0 HLT=%d\n", st.RIP, uint32(fl),
+	flags := fmt.Sprintf("[%c%c%c%c%c%c%c] CPL=%d II=0 A20=1 SMM=0 HLT=%d\n",
 		bit(10, 'D'), bit(11, 'O'), bit(7, 'S'), bit(6, 'Z'), bit(4, 'A'), bit(2, 'P'), bit(0, 'C'),
 		st.Seg[cpu.CS].Sel&3, halted)
-	lma := st.EFER&x86.EFERLMA != 0
-	pe := st.CR0&x86.CR0PE != 0
-	for i, name := range []string{"ES", "CS", "SS", "DS", "FS", "GS"} {
-		b.WriteString(segLine(name, st.Seg[i], lma, pe))
+	if cs64 {
+		fmt.Fprintf(&b, "RAX=%016x RBX=%016x RCX=%016x RDX=%016x\n", g[cpu.RAX], g[cpu.RBX], g[cpu.RCX], g[cpu.RDX])
+		fmt.Fprintf(&b, "RSI=%016x RDI=%016x RBP=%016x RSP=%016x\n", g[cpu.RSI], g[cpu.RDI], g[cpu.RBP], g[cpu.RSP])
+		fmt.Fprintf(&b, "R8 =%016x R9 =%016x R10=%016x R11=%016x\n", g[8], g[9], g[10], g[11])
+		fmt.Fprintf(&b, "R12=%016x R13=%016x R14=%016x R15=%016x\n", g[12], g[13], g[14], g[15])
+		fmt.Fprintf(&b, "RIP=%016x RFL=%08x %s", st.RIP, uint32(fl), flags)
+	} else {
+		fmt.Fprintf(&b, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", uint32(g[cpu.RAX]), uint32(g[cpu.RBX]), uint32(g[cpu.RCX]), uint32(g[cpu.RDX]))
+		fmt.Fprintf(&b, "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", uint32(g[cpu.RSI]), uint32(g[cpu.RDI]), uint32(g[cpu.RBP]), uint32(g[cpu.RSP]))
+		fmt.Fprintf(&b, "EIP=%08x EFL=%08x %s", uint32(st.RIP), uint32(fl), flags)
 	}
-	b.WriteString(segLine("LDT", st.LDTR, lma, pe))
-	b.WriteString(segLine("TR", st.TR, lma, pe))
-	fmt.Fprintf(&b, "GDT=     %016x %08x\n", st.GDTR.Base, st.GDTR.Limit)
-	fmt.Fprintf(&b, "IDT=     %016x %08x\n", st.IDTR.Base, st.IDTR.Limit)
-	fmt.Fprintf(&b, "CR0=%08x CR2=%016x CR3=%016x CR4=%08x\n", uint32(st.CR0), st.CR2, st.CR3, uint32(st.CR4))
+	for i, name := range []string{"ES", "CS", "SS", "DS", "FS", "GS"} {
+		b.WriteString(segLine(name, st.Seg[i], lma, pe, cs64))
+	}
+	b.WriteString(segLine("LDT", st.LDTR, lma, pe, cs64))
+	b.WriteString(segLine("TR", st.TR, lma, pe, cs64))
+	if lma {
+		fmt.Fprintf(&b, "GDT=     %016x %08x\n", st.GDTR.Base, st.GDTR.Limit)
+		fmt.Fprintf(&b, "IDT=     %016x %08x\n", st.IDTR.Base, st.IDTR.Limit)
+		fmt.Fprintf(&b, "CR0=%08x CR2=%016x CR3=%016x CR4=%08x\n", uint32(st.CR0), st.CR2, st.CR3, uint32(st.CR4))
+	} else {
+		fmt.Fprintf(&b, "GDT=     %08x %08x\n", uint32(st.GDTR.Base), st.GDTR.Limit)
+		fmt.Fprintf(&b, "IDT=     %08x %08x\n", uint32(st.IDTR.Base), st.IDTR.Limit)
+		fmt.Fprintf(&b, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", uint32(st.CR0), uint32(st.CR2), uint32(st.CR3), uint32(st.CR4))
+	}
 	for i := 0; i < 4; i++ {
 		fmt.Fprintf(&b, "DR%d=%016x ", i, 0)
 	}
@@ -80,7 +94,11 @@ func (mon *Monitor) infoRegisters(out io.Writer) error {
 		}
 		fmt.Fprintf(&b, "FPR%d=%016x %04x%s", i, lo, uint16(r[8])|uint16(r[9])<<8, sep)
 	}
-	for i := 0; i < 16; i++ {
+	nxmm := 8
+	if cs64 {
+		nxmm = 16
+	}
+	for i := 0; i < nxmm; i++ {
 		x := st.XMM[i]
 		var lo, hi uint64
 		for j := 7; j >= 0; j-- {
@@ -97,18 +115,23 @@ func (mon *Monitor) infoRegisters(out io.Writer) error {
 	return err
 }
 
-// segLine is QEMU's cpu_x86_dump_seg_cache for a 64-bit code segment:
-// selector, base, limit, the descriptor's high dword bits 23:8 (QEMU's
+// segLine is QEMU's cpu_x86_dump_seg_cache: selector, base (64 bits
+// wide when CS is 64-bit code, else 32), limit, the descriptor's high dword bits 23:8 (QEMU's
 // segment cache flags: type, S, DPL, P, limit 19:16, AVL, L, D/B, G),
 // then for a present segment in protected mode its DPL and kind.
-func segLine(name string, s cpu.Seg, lma, pe bool) string {
+func segLine(name string, s cpu.Seg, lma, pe, cs64 bool) string {
 	a := uint32(s.Attr)
 	raw := s.Limit
 	if a&0x8000 != 0 { // G: the descriptor holds the limit in 4K units
 		raw >>= 12
 	}
 	flags := (a&0xff)<<8 | (raw>>16&0xf)<<16 | (a>>12&0xf)<<20
-	line := fmt.Sprintf("%-3s=%04x %016x %08x %08x", name, s.Sel, s.Base, s.Limit, flags)
+	var line string
+	if cs64 {
+		line = fmt.Sprintf("%-3s=%04x %016x %08x %08x", name, s.Sel, s.Base, s.Limit, flags)
+	} else {
+		line = fmt.Sprintf("%-3s=%04x %08x %08x %08x", name, s.Sel, uint32(s.Base), s.Limit, flags)
+	}
 	if !pe || a&0x80 == 0 {
 		return line + "\n"
 	}
