@@ -236,8 +236,8 @@ func TestHMPSegLine(t *testing.T) {
 		{cpu.Seg{Sel: 0x8, Limit: 0xffff, Attr: 0x009f}, false, true, "CS =0008 00000000 0000ffff 00009f00 DPL=0 CS16 [CRA]\n"},
 		{cpu.Seg{Sel: 0x2b, Limit: 0xfffff, Attr: 0x00f7}, false, true, "CS =002b 00000000 000fffff 000ff700 DPL=3 DS16 [EWA]\n"},
 		{cpu.Seg{Sel: 0x28, Base: 0x1000, Limit: 0x67, Attr: 0x008b}, false, true, "CS =0028 00001000 00000067 00008b00 DPL=0 TSS32-busy\n"},
-		{cpu.Seg{Sel: 0x28, Limit: 0xffff, Attr: 0x0093}, false, false, "CS =0028 00000000 0000ffff 00009300\n"}, // real mode
-		{cpu.Seg{Sel: 0x30, Limit: 0xffff, Attr: 0x0013}, true, true, "CS =0030 0000000000000000 0000ffff 00001300\n"},   // not present
+		{cpu.Seg{Sel: 0x28, Limit: 0xffff, Attr: 0x0093}, false, false, "CS =0028 00000000 0000ffff 00009300\n"},       // real mode
+		{cpu.Seg{Sel: 0x30, Limit: 0xffff, Attr: 0x0013}, true, true, "CS =0030 0000000000000000 0000ffff 00001300\n"}, // not present
 	} {
 		if got := segLine("CS", c.s, c.lma, c.pe, c.lma); got != c.want {
 			t.Errorf("%+v: got %q, want %q", c.s, got, c.want)
