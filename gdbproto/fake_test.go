@@ -295,6 +295,18 @@ func (f *fakeTarget) PhysMemMode() bool {
 	return f.phys
 }
 
+// MemoryRegion: the fake's memory is one read/write region; below it a
+// gap, above it nothing.
+func (f *fakeTarget) MemoryRegion(addr uint64) (MemoryRegion, error) {
+	if addr < f.memBase {
+		return MemoryRegion{Start: 0, Size: f.memBase}, nil
+	}
+	if addr < f.memBase+uint64(len(f.mem)) {
+		return MemoryRegion{Start: f.memBase, Size: uint64(len(f.mem)), Mapped: true, Write: true}, nil
+	}
+	return MemoryRegion{}, errors.New("beyond the fake's memory")
+}
+
 func (f *fakeTarget) SingleStepFlags() uint32 {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -80,6 +80,8 @@ func (ss *session) query(pkt []byte) control {
 			ss.rcmd(rest)
 		} else if rest, ok := hasName(pkt, "qXfer", ":"); ok {
 			ss.xfer(rest)
+		} else if rest, ok := bytes.CutPrefix(pkt, []byte("qMemoryRegionInfo:")); ok {
+			ss.memoryRegion(rest)
 		} else if rest, ok := hasName(pkt, "qCRC", ":"); ok {
 			ss.crc(rest)
 		} else if rest, ok := bytes.CutPrefix(pkt, []byte("qRegisterInfo")); ok {
@@ -354,6 +356,42 @@ func (ss *session) crc(rest []byte) {
 		length -= n
 	}
 	ss.send(fmt.Appendf(nil, "C%08x", crc))
+}
+
+// memoryRegion answers qMemoryRegionInfo:ADDR as lldb's gdb-remote
+// documentation describes it: "start:HEX;size:HEX;permissions:rwx;".
+func (ss *session) memoryRegion(rest []byte) {
+	mr, ok := ss.t.(MemoryRegions)
+	if !ok {
+		ss.send(nil)
+		return
+	}
+	addr, err := strconv.ParseUint(string(rest), 16, 64)
+	if err != nil {
+		ss.send([]byte(errInvalid))
+		return
+	}
+	r, err := mr.MemoryRegion(addr)
+	if errors.Is(err, ErrUnsupported) {
+		ss.send(nil)
+		return
+	}
+	if err != nil {
+		ss.send([]byte(errFault))
+		return
+	}
+	reply := fmt.Appendf(nil, "start:%x;size:%x;", r.Start, r.Size)
+	if r.Mapped {
+		reply = append(reply, "permissions:r"...)
+		if r.Write {
+			reply = append(reply, 'w')
+		}
+		if r.Exec {
+			reply = append(reply, 'x')
+		}
+		reply = append(reply, ';')
+	}
+	ss.send(reply)
 }
 
 // crcTable holds xcrc32's remainder of each byte value, most significant

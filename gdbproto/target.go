@@ -240,6 +240,21 @@ type PhysMemMode interface {
 	PhysMemMode() bool
 }
 
+// MemoryRegions answers lldb's qMemoryRegionInfo:ADDR (which QEMU's stub
+// does not): the region around addr with one set of permissions, or the
+// unmapped gap up to the next region, so "memory region ADDR" works.
+type MemoryRegions interface {
+	MemoryRegion(addr uint64) (MemoryRegion, error)
+}
+
+// MemoryRegion is one answer of MemoryRegions: [Start, Start+Size), with
+// permissions when Mapped.
+type MemoryRegion struct {
+	Start, Size uint64
+	Mapped      bool
+	Write, Exec bool // reading is implied by Mapped
+}
+
 // SingleStepFlags is QEMU's single-step mode (qqemu.sstepbits,
 // qqemu.sstep, Qqemu.sstep=FLAGS): front ends written for QEMU's stub
 // detect it by these packets. The bits are QEMU's: StepEnable, StepNoIRQ

@@ -31,6 +31,9 @@ type Config struct {
 	// machine caused on its own (break-on, triple fault); the default is
 	// the machine's own one-line description.
 	DescribeStop func(target.Stop) string
+	// MemoryRegion, when set, answers lldb's qMemoryRegionInfo from the
+	// page tables (the monitor's MemoryRegionAt).
+	MemoryRegion func(addr uint64) (gdbproto.MemoryRegion, error)
 }
 
 // Target implements gdbproto.Target and its optional interfaces for a
@@ -115,6 +118,7 @@ var (
 	_ gdbproto.ExpeditedRegisters   = (*Target)(nil)
 	_ gdbproto.PhysMemMode          = (*Target)(nil)
 	_ gdbproto.SingleStepFlags      = (*Target)(nil)
+	_ gdbproto.MemoryRegions        = (*Target)(nil)
 	_ gdbproto.ThreadExtraInfo      = (*Target)(nil)
 	_ gdbproto.Detacher             = (*Target)(nil)
 )
@@ -456,6 +460,14 @@ func (t *Target) SetSingleStepFlags(flags uint32) error {
 	t.sstep = flags
 	t.cpu.SetStepTakesInterrupts(flags&gdbproto.StepNoIRQ == 0)
 	return nil
+}
+
+// MemoryRegion implements gdbproto.MemoryRegions through Config.MemoryRegion.
+func (t *Target) MemoryRegion(addr uint64) (gdbproto.MemoryRegion, error) {
+	if t.cfg.MemoryRegion == nil {
+		return gdbproto.MemoryRegion{}, gdbproto.ErrUnsupported
+	}
+	return t.cfg.MemoryRegion(addr)
 }
 
 // SingleStepFlags reports the single-step mode (qqemu.sstep).

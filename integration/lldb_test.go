@@ -93,7 +93,8 @@ func lldbReg(t *testing.T, out, name string) uint64 {
 
 // TestLLDB attaches lldb 14 (gdb-remote) with the kernel as its target:
 // registers, memory, a breakpoint by name, the #DF stop, a monitor
-// command (`process plugin packet monitor`) and kill.
+// command (`process plugin packet monitor`), a memory region from the page
+// tables (qMemoryRegionInfo, which QEMU's stub does not answer) and kill.
 func TestLLDB(t *testing.T) {
 	t.Parallel()
 	testtool.Require(t, "lldb")
@@ -109,6 +110,7 @@ func TestLLDB(t *testing.T) {
 		"continue",
 		"register read rip rsp cr2",
 		"bt 2",
+		"memory region $rsp",
 		"process plugin packet monitor help",
 		"process plugin packet monitor stack",
 		"kill")
@@ -171,6 +173,18 @@ func TestLLDB(t *testing.T) {
 	}
 	if !strings.Contains(after("bt 2"), "frame #0: ") || !strings.Contains(after("bt 2"), "do_double_fault") {
 		failf("bt does not show do_double_fault")
+	}
+	// qMemoryRegionInfo from the page tables: the #DF IST stack is mapped
+	// read/write, not executable (NX).
+	region := regexp.MustCompile(`\[0x([0-9a-f]+)-0x([0-9a-f]+)\) (\S+)`).FindStringSubmatch(after("memory region $rsp"))
+	if region == nil {
+		failf("memory region $rsp: no region")
+	} else {
+		lo, _ := strconv.ParseUint(region[1], 16, 64)
+		hi, _ := strconv.ParseUint(region[2], 16, 64)
+		if rsp < lo || rsp >= hi || region[3] != "rw-" {
+			failf("memory region $rsp: [%#x-%#x) %s, want a range around rsp %#x, rw-", lo, hi, region[3], rsp)
+		}
 	}
 	checkMonitorHelp(t, after("process plugin packet monitor help"))
 	// The README's lldb recipe: monitor stack at the #DF breakpoint.

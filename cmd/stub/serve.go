@@ -35,6 +35,10 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, s stdio) i
 		ExecPath:     execPath(o.Kernel),
 		Monitor:      mon.Run,
 		DescribeStop: mon.DescribeStop,
+		MemoryRegion: func(addr uint64) (gdbproto.MemoryRegion, error) {
+			r, err := mon.MemoryRegionAt(addr)
+			return gdbproto.MemoryRegion{Start: r.Start, Size: r.Size, Mapped: r.Mapped, Write: r.Write, Exec: r.Exec}, err
+		},
 	})
 	// "monitor phys on" and Qqemu.PhyMemMode switch the same mode.
 	mon.OnPhys = func(on bool) { t.SetPhysMemMode(on) }
