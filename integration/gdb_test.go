@@ -481,8 +481,10 @@ func TestGDBMonitorHelp(t *testing.T) {
 	checkMonitorHelp(t, out[strings.Index(out, "@HELP"):])
 }
 
-// monitorCommands are DESIGN §7's commands.
-var monitorCommands = []string{"help", "pt", "walk", "stack", "cr2", "faults", "break-on", "idt", "gdt", "tss", "cregs", "tasks", "phys", "stats"}
+// monitorCommands are the monitor's commands (README, "Monitor commands"),
+// QEMU's HMP ones included.
+var monitorCommands = []string{"help", "pt", "walk", "stack", "cr2", "faults", "break-on", "idt", "gdt", "tss", "cregs", "tasks", "phys", "stats",
+	"info", "xp", "x", "gva2gpa"}
 
 func checkMonitorHelp(t *testing.T, out string) {
 	t.Helper()
