@@ -109,8 +109,52 @@ func (mon *Monitor) cmdPT(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var runs []run
-	werr := paging.Ranges(mon.m.RAM(), cr3, func(r paging.Range) {
+	runs, cut, werr := collectRuns(mon.m.RAM(), cr3)
+	tasks, _ := mon.tasks() // guard pages are named when the kernel's symbols allow
+
+	lw := &limitWriter{w: out, left: maxPTOutput}
+	printPT(lw, cr3, runs, tasks)
+	switch {
+	case cut || lw.cut:
+		// Recursive or garbage tables: what was listed, then why it
+		// ends there.
+		fmt.Fprintf(out, "--- output cut after %d ranges and %d bytes: the page tables at CR3 %#x look recursive or corrupt; "+
+			"see one address's entries with \"walk ADDR %#x\" ---\n", len(runs), lw.written, cr3, cr3)
+		return nil
+	case werr != nil:
+		return fmt.Errorf("pt: %w", werr)
+	}
+	return nil
+}
+
+// Bounds of pt's work and output, deterministic (counts, not a clock):
+// self-referencing page tables built by a guest made pt print 1.5 GB.
+// A machine's real address space takes a few hundred lines.
+const (
+	maxPTRanges = 1 << 20 // ranges received from the walk
+	maxPTRuns   = 1 << 14 // lines listed (about 90 bytes each)
+	maxPTOutput = 4 << 20 // bytes printed
+)
+
+// ptCut stops paging.Ranges from inside its callback once a bound is hit.
+type ptCut struct{}
+
+// collectRuns walks the tables at cr3 into ptdump runs, stopping once
+// maxPTRanges ranges or maxPTRuns runs are reached (cut is then true).
+func collectRuns(mem []byte, cr3 uint64) (runs []run, cut bool, werr error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(ptCut); !ok {
+				panic(r)
+			}
+			cut = true
+		}
+	}()
+	seen := 0
+	werr = paging.Ranges(mem, cr3, func(r paging.Range) {
+		if seen++; seen > maxPTRanges {
+			panic(ptCut{})
+		}
 		last := r.End - 1 // End 0 is the top of the address space
 		if n := len(runs); n > 0 {
 			p := &runs[n-1]
@@ -123,11 +167,39 @@ func (mon *Monitor) cmdPT(args []string, out io.Writer) error {
 				return
 			}
 		}
+		if len(runs) == maxPTRuns {
+			panic(ptCut{})
+		}
 		runs = append(runs, run{first: r.Start, last: last, phys: r.Phys, contiguous: true, level: r.Level,
 			writable: r.Writable, user: r.User, nx: r.NX, global: r.Global})
 	})
-	tasks, _ := mon.tasks() // guard pages are named when the kernel's symbols allow
+	return runs, false, werr
+}
 
+// limitWriter passes on at most left bytes, then drops the rest.
+type limitWriter struct {
+	w       io.Writer
+	left    int
+	written int
+	cut     bool
+}
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	if l.cut {
+		return len(p), nil
+	}
+	if len(p) > l.left {
+		l.cut = true
+		return len(p), nil // whole lines only
+	}
+	n, err := l.w.Write(p)
+	l.left -= n
+	l.written += n
+	return len(p), err
+}
+
+// printPT lists runs by section, with the holes between them.
+func printPT(out io.Writer, cr3 uint64, runs []run, tasks []kernelsym.Task) {
 	fmt.Fprintf(out, "address space of CR3 %#x (ranges end-exclusive; flags: RW/ro USR NX/x GLB; level pte=4K pmd=2M pud=1G)\n", cr3)
 	for _, sec := range sections {
 		var in []run
@@ -171,10 +243,6 @@ func (mon *Monitor) cmdPT(args []string, out io.Writer) error {
 			}
 		}
 	}
-	if werr != nil {
-		return fmt.Errorf("pt: %w", werr)
-	}
-	return nil
 }
 
 func printRun(out io.Writer, r run) {
