@@ -3,8 +3,10 @@ package gdbtarget
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,6 +106,23 @@ func checkStubOutput(out []byte, packetSize int) error {
 	return nil
 }
 
+// monitorRepanic undoes monitor.Run's recover for the fuzzer: Run turns a
+// panic in a command into an "internal error" reply so that a bug in one
+// view does not take the debugger down, which would hide it from
+// FuzzStubPackets; here it panics again, so the fuzzer sees it.
+func monitorRepanic(run func(string, io.Writer) error) func(string, io.Writer) error {
+	return func(line string, out io.Writer) error {
+		err := run(line, out)
+		if err != nil && strings.HasPrefix(err.Error(), monitorInternalError) {
+			panic(err)
+		}
+		return err
+	}
+}
+
+// monitorInternalError starts the error monitor.Run returns for a panic.
+const monitorInternalError = "monitor: internal error"
+
 // FuzzStubPackets feeds packet streams to a session whose target is a
 // real machine booted with the real kernel (scenario=overflow, which ends
 // in about a million instructions: a continue is bounded, and a run that
@@ -122,6 +141,9 @@ func FuzzStubPackets(f *testing.F) {
 		"QThreadSuffixSupported\nQListThreadsInStopReply\nqHostInfo\nqProcessInfo\nqRegisterInfo0\nqRegisterInfo41\nqRegisterInfo42\np10;thread:1;\nqfThreadInfo\nqsThreadInfo\nqC\nqThreadExtraInfo,1\nHg1\nHc-1\nT1\nqAttached\nqOffsets\nqTStatus\nD",
 		"r$?#3f+\x03-$qC#b4garbage$m0,1#00$vCont;c#a8\x03\x03$g#67",
 		"rjunk$QStartNoAckMode#b0$c#63\x03$g#67$k#6b",
+		"qRcmd,696e666f206d656d\nqRcmd,696e666f20746c62\nqRcmd,696e666f20726567697374657273\nqRcmd,7870202f38786720307831303030\nqRcmd,78202f34692024726970\nqRcmd,677661326770612024727370\nqRcmd,7074\nqRcmd,77616c6b2024727370\nqRcmd,6274\nqRcmd,6661756c74732033\nqRcmd,68656c70\nqRcmd,737461636b\nqRcmd,78202f33303030303078622030\nqRcmd,707420307831303030",
+		"qXfer:features:read:target.xml:0,1\nqXfer:features:read:target.xml:7fffffffffffffff,ffff\nqXfer:features:read:nosuch.xml:0,ffb\nqXfer:features:read:i386-64bit.xml:ffffffff,10\nqXfer:exec-file:read::ffffffffffffffff,ffffffffffffffff\nqXfer:exec-file:read:1:0,0\nqXfer:threads:read::0,ffb\nqXfer:threads:read::10,2\nqXfer:auxv:read::0,ffb\nqXfer:features:write:target.xml:0:abcd\nqXfer:memory-map:read::0,ffb\nqXfer::read::,",
+		"Qqemu.PhyMemMode:1\nM1000,8:0310000000000000\nQqemu.PhyMemMode:0\nqRcmd,707420307831303030\nqRcmd,696e666f206d656d\nqRcmd,77616c6b203020307831303030",
 		"qRcmd,737461636b\nqRcmd,77616c6b2024637232\nqRcmd,7074\nqRcmd,6661756c74732034\nqRcmd,637232\nqRcmd,627265616b2d6f6e206466206f6e\nqRcmd,696474\nqRcmd,747373\nqRcmd,676474\nqRcmd,6372656773\nqRcmd,7461736b73\nqRcmd,70687973206f6e\nqRcmd,70687973206f6666\nqRcmd,7374617473\nqRcmd,77616c6b2030787a7a\nqRcmd,707420307831323334\nqRcmd,626f677573\nc\nqRcmd,737461636b",
 	} {
 		f.Add([]byte(s))
@@ -135,7 +157,7 @@ func FuzzStubPackets(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := newMachineMem(t, "scenario=overflow", 8<<20)
 		mon := monitor.New(m, k)
-		tgt := New(m, Config{ExecPath: "/vmapstack/embedded/kernel.elf", Monitor: mon.Run, DescribeStop: mon.DescribeStop})
+		tgt := New(m, Config{ExecPath: "/vmapstack/embedded/kernel.elf", Monitor: monitorRepanic(mon.Run), DescribeStop: mon.DescribeStop})
 		srv := gdbproto.NewServer(tgt, gdbproto.WithPacketSize(fuzzPacketSize), gdbproto.WithPanics())
 		conn := &memConn{in: bytes.NewReader(fuzzStream(data))}
 		srv.ServeConn(conn)
@@ -145,4 +167,18 @@ func FuzzStubPackets(f *testing.F) {
 			t.Fatalf("input %q: %v", data, err)
 		}
 	})
+}
+
+// TestMonitorRepanic: a monitor command's panic, which monitor.Run turns
+// into an error reply, reaches the fuzzer as a panic again.
+func TestMonitorRepanic(t *testing.T) {
+	run := monitorRepanic(func(line string, out io.Writer) error {
+		return fmt.Errorf("%s in %q: boom", monitorInternalError, line)
+	})
+	defer func() {
+		if recover() == nil {
+			t.Error("a monitor panic did not reach the fuzzer")
+		}
+	}()
+	run("pt", io.Discard)
 }
