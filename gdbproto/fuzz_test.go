@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,6 +79,10 @@ func checkReplies(out []byte, packetSize int) error {
 func FuzzPacket(f *testing.F) {
 	f.Add([]byte("qSupported:multiprocess+;swbreak+\n?\ng\nm1000,10\nc"))
 	f.Add([]byte("r$?#3f+\x03-$qC#b4garbage"))
+	// The qXfer objects and the monitor plumbing, with odd offsets and
+	// lengths.
+	f.Add([]byte("qXfer:features:read:target.xml:0,1\nqXfer:features:read:target.xml:ffffffffffffffff,ffffffffffffffff\nqXfer:exec-file:read::bb0,ffb\nqXfer:threads:read::0,ffb\nqXfer:auxv:read::0,10\nqXfer:features:write:target.xml:0:00\nqXfer::read::,"))
+	f.Add([]byte("qRcmd,68656c70\nqRcmd,\nqRcmd,zz\nqRcmd,6\nqRcmd," + strings.Repeat("41", 300)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ft := newFake()
 		ft.execData = ft.execData[:3000]
