@@ -571,6 +571,18 @@ func (s *Server) ServeConn(c net.Conn) (Outcome, error) {
 func (s *Server) serveAcquired(c net.Conn, br *bufio.Reader, first *event) (Outcome, error) {
 	defer s.release()
 	defer c.Close()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return OutcomeDisconnected, ErrServerClosed
+	}
+	s.active = c // Close hangs up on it, in the handshake too
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.active = nil
+		s.mu.Unlock()
+	}()
 	if first == nil {
 		// Hold the slot only for a client that speaks: one that sends
 		// no complete packet within the handshake limit is closed. The
@@ -589,18 +601,6 @@ func (s *Server) serveAcquired(c net.Conn, br *bufio.Reader, first *event) (Outc
 	// A debugger attaching to a free-running target stops it, as QEMU
 	// does when gdb connects.
 	s.haltFreeRun()
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return OutcomeDisconnected, ErrServerClosed
-	}
-	s.active = c
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.active = nil
-		s.mu.Unlock()
-	}()
 	s.logf("gdbproto: debugger attached from %s", c.RemoteAddr())
 	ss := newSession(s, c, br, first)
 	o, err := ss.run()
