@@ -144,8 +144,13 @@ wait:
 			t.Fatal("no accept error logged with the descriptors used up")
 		}
 	}
-	// Let the backoff retry a few times.
+	// Let the backoff retry a few times: one line for the whole burst.
 	time.Sleep(100 * time.Millisecond)
+	for n := len(logs); n > 0; n-- {
+		if msg := <-logs; strings.Contains(msg, "accept") {
+			t.Errorf("logged again during the same burst: %s", msg)
+		}
+	}
 	select {
 	case err := <-done:
 		t.Fatalf("Serve returned %v while out of descriptors", err)
