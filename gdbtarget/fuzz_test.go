@@ -15,6 +15,7 @@ import (
 	"vmapstack/kernelimg"
 	"vmapstack/kernelsym"
 	"vmapstack/monitor"
+	"vmapstack/target"
 )
 
 // memConn is a net.Conn that reads a fixed input and records the output.
@@ -120,6 +121,21 @@ func monitorRepanic(run func(string, io.Writer) error) func(string, io.Writer) e
 	}
 }
 
+// cpuRepanic undoes the CPU's recover for the fuzzer: the interpreter
+// turns a panic (an emulator bug) into an internal-error stop, which the
+// stub reports to gdb as SIGABRT; here it panics again.
+func cpuRepanic(describe func(target.Stop) string) func(target.Stop) string {
+	return func(st target.Stop) string {
+		if st.Kind == target.StopInternal && st.Err != nil && strings.Contains(st.Err.Error(), cpuInternalError) {
+			panic(st.Err)
+		}
+		return describe(st)
+	}
+}
+
+// cpuInternalError is in the error of a stop for a panic in the CPU.
+const cpuInternalError = "cpu: internal error"
+
 // monitorInternalError starts the error monitor.Run returns for a panic.
 const monitorInternalError = "monitor: internal error"
 
@@ -157,7 +173,7 @@ func FuzzStubPackets(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := newMachineMem(t, "scenario=overflow", 8<<20)
 		mon := monitor.New(m, k)
-		tgt := New(m, Config{ExecPath: "/vmapstack/embedded/kernel.elf", Monitor: monitorRepanic(mon.Run), DescribeStop: mon.DescribeStop})
+		tgt := New(m, Config{ExecPath: "/vmapstack/embedded/kernel.elf", Monitor: monitorRepanic(mon.Run), DescribeStop: cpuRepanic(mon.DescribeStop)})
 		srv := gdbproto.NewServer(tgt, gdbproto.WithPacketSize(fuzzPacketSize), gdbproto.WithPanics())
 		conn := &memConn{in: bytes.NewReader(fuzzStream(data))}
 		srv.ServeConn(conn)
@@ -181,4 +197,20 @@ func TestMonitorRepanic(t *testing.T) {
 		}
 	}()
 	run("pt", io.Discard)
+}
+
+// TestCPURepanic: an emulator panic, which the CPU turns into an
+// internal-error stop, reaches the fuzzer as a panic again; other stops
+// are described as before.
+func TestCPURepanic(t *testing.T) {
+	describe := cpuRepanic(func(target.Stop) string { return "described" })
+	if got := describe(target.Stop{Kind: target.StopInternal, Err: fmt.Errorf("cpu: at rip 0x10: not implemented")}); got != "described" {
+		t.Errorf("a limitation: %q", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a CPU panic did not reach the fuzzer")
+		}
+	}()
+	describe(target.Stop{Kind: target.StopInternal, Err: fmt.Errorf("%s at rip 0x10: boom", cpuInternalError)})
 }
