@@ -120,7 +120,7 @@ func BenchmarkInterruptLatency(b *testing.B) {
 }
 
 // BenchmarkInterruptLatencyQEMU is the same measurement against QEMU 7.2's
-// gdbstub running the same kernel (the anchor of DESIGN.md §8), in ack
+// gdbstub running the same kernel (the anchor of docs/design.md §8), in ack
 // mode (QEMU 7.2 has no QStartNoAckMode).
 func BenchmarkInterruptLatencyQEMU(b *testing.B) {
 	qemu := testtool.Require(b, "qemu-system-x86_64")

@@ -103,7 +103,7 @@ func pmark(mark, expr string) []string {
 	return []string{"echo " + mark + `\n`, "p/x " + expr}
 }
 
-// TestGDBSession is the basic scripted session of DESIGN §1 with a bare
+// TestGDBSession is the basic scripted session of docs/design.md §1 with a bare
 // gdb (no file argument): symbols come from the stub (qXfer:exec-file +
 // vFile), the registers include the system ones, a breakpoint by name
 // stops where #DF is handled, and the stack and CR2 show the overflow.
@@ -184,7 +184,7 @@ func TestGDBSession(t *testing.T) {
 }
 
 // inGuardPage reports whether addr is in a stack guard page by the
-// layout rule of DESIGN §4 (the tests run with --serial none, so there are
+// layout rule of docs/design.md §4 (the tests run with --serial none, so there are
 // no "task N: stack" lines to check against): the page below a
 // THREAD_SIZE-aligned stack in the vmalloc area.
 func inGuardPage(addr uint64) bool {
@@ -470,7 +470,7 @@ func TestGDBAttachRunning(t *testing.T) {
 }
 
 // TestGDBMonitorHelp runs `monitor help`, which lists every command of
-// DESIGN §7, one per line.
+// docs/design.md §7, one per line.
 func TestGDBMonitorHelp(t *testing.T) {
 	t.Parallel()
 	testtool.Require(t, "gdb")

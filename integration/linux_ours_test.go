@@ -89,7 +89,7 @@ func TestLinuxOursMatchesQEMU(t *testing.T) {
 
 // TestLinuxOursShellStdin types a command into the busybox shell of a
 // Debian kernel boot in our stub through --serial stdio with piped stdin
-// (DESIGN.md §5), as TestLinuxQEMUShellStdin does in QEMU.
+// (docs/design.md §5), as TestLinuxQEMUShellStdin does in QEMU.
 func TestLinuxOursShellStdin(t *testing.T) {
 	f := linuxtest.Require(t)
 	acquireHeavy(t)

@@ -188,7 +188,7 @@ func TestQEMUExceptionTraceDiff(t *testing.T) {
 }
 
 // qemuRegisters is QEMU's x86-64 target description (gdb-xml/i386-64bit.xml
-// in QEMU 7.2, DESIGN §6): the 66 registers of the `g` packet, in the
+// in QEMU 7.2, docs/design.md §6): the 66 registers of the `g` packet, in the
 // order of target/i386/gdbstub.c.
 var qemuRegisters = func() []string {
 	names := strings.Fields(`rax rbx rcx rdx rsi rdi rbp rsp r8 r9 r10 r11 r12 r13 r14 r15

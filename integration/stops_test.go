@@ -11,7 +11,7 @@ import (
 
 // TestGDBBreakOnDF: with --break-on df the machine stops when #DF is
 // delivered, before the handler's first instruction, and the gdb console
-// says why (DESIGN §6: vector, error code, CR2, the faulting RIP/RSP and
+// says why (docs/design.md §6: vector, error code, CR2, the faulting RIP/RSP and
 // the exception that could not be delivered). The stop shows the 64-bit
 // delivery of SDM Vol. 3A 6.14.4/6.14.5: RSP switched to IST1 (aligned
 // down to 16 bytes), frame SS, RSP, RFLAGS, CS, RIP, error code.
@@ -45,7 +45,7 @@ func TestGDBBreakOnDF(t *testing.T) {
 	cr2 := marked(t, out, "@CR2")
 	for _, want := range []string{"#PF", "CR2=0x" + strconv.FormatUint(cr2, 16)} {
 		if !strings.Contains(msg, want) {
-			t.Errorf("announcement %q lacks %q (DESIGN §6: CR2 and, for #DF, the exception that could not be delivered)", msg, want)
+			t.Errorf("announcement %q lacks %q (docs/design.md §6: CR2 and, for #DF, the exception that could not be delivered)", msg, want)
 		}
 	}
 

@@ -1,6 +1,6 @@
 package monitor
 
-// QEMU's HMP commands (DESIGN §7, issue 12): `info mem`, `info tlb`,
+// QEMU's HMP commands (docs/design.md §7, issue 12): `info mem`, `info tlb`,
 // `xp /FMT ADDR`, `x /FMT ADDR` and `gva2gpa ADDR`, printed byte for byte
 // as QEMU 7.2 prints them, because front ends written for QEMU's gdb stub
 // (GEF's memory map) parse that output and people type these commands out

@@ -182,7 +182,7 @@ var commandCases = []struct {
 	{"idt", func(t *testing.T, e *overflowEnv, out string) {
 		df, _ := lineWith(out, "8    #DF")
 		pf, _ := lineWith(out, "14   #PF")
-		// DESIGN §4: the #DF gate uses IST 1; CS is the kernel's 0x10.
+		// docs/design.md §4: the #DF gate uses IST 1; CS is the kernel's 0x10.
 		if f := strings.Fields(df); len(f) < 8 || f[2] != fmt.Sprintf("0x%04x", e.st.Seg[cpu.CS].Sel) || f[7] != "1" {
 			t.Errorf("#DF gate %q", df)
 		}

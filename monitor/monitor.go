@@ -1,5 +1,5 @@
 // Package monitor implements the `monitor` commands of the debugger
-// (DESIGN §7): text views of the machine a kernel developer needs to see
+// (docs/design.md §7): text views of the machine a kernel developer needs to see
 // a vmapped stack catch an overflow — the page tables as ranges and as a
 // walk, the stack bounds and guard page, CR2 and the exception history,
 // the descriptor tables and control registers, the kernel's tasks.

@@ -13,7 +13,7 @@ import (
 	"vmapstack/target"
 )
 
-// options are the parsed command-line flags (DESIGN §5).
+// options are the parsed command-line flags (docs/design.md §5).
 type options struct {
 	Kernel   string // path; "" means the embedded kernel
 	Initrd   string // path; "" means none

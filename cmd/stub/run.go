@@ -10,7 +10,7 @@ import (
 	"vmapstack/target"
 )
 
-// Exit statuses of the stub with --listen none (DESIGN §5): the kernel's
+// Exit statuses of the stub with --listen none (docs/design.md §5): the kernel's
 // isa-debug-exit code (0 success, 1 panic) when it exits that way.
 const (
 	exitTripleFault = 3

@@ -46,7 +46,7 @@ func QEMUArgs(kernel, initrd string) []string {
 	}
 }
 
-// StubArgs returns cmd/stub's arguments for the same boot (DESIGN.md §5),
+// StubArgs returns cmd/stub's arguments for the same boot (docs/design.md §5),
 // with COM1 written to the file serial.
 func StubArgs(kernel, initrd, serial string) []string {
 	return []string{

@@ -295,7 +295,7 @@ func Expected(release string) []Line {
 	)
 
 	// QEMU's qemu64 CPU model (target/i386/cpu.c), which our CPUID copies
-	// leaf for leaf (DESIGN.md §3).
+	// leaf for leaf (docs/design.md §3).
 	add("--- proc",
 		"vendor_id\t: AuthenticAMD",
 		"cpu family\t: 15",

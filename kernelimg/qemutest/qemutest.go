@@ -35,7 +35,7 @@ const (
 	VmallocEnd   = 0xffffe90000000000
 )
 
-// Console lines of the kernel (DESIGN.md §4).
+// Console lines of the kernel (docs/design.md §4).
 const (
 	LineOverflowDF = "kernel stack overflow (double-fault)"
 	LineOverflowPF = "kernel stack overflow (page fault)"

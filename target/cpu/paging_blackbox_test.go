@@ -63,7 +63,7 @@ func TestTLB(t *testing.T) {
 		}, valC},
 		// Global pages (CR4.PGE=1, G=1) are not invalidated by MOV to CR3
 		// (4.10.4.1). The SDM allows but does not require the entry to
-		// remain cached; DESIGN.md §3 fixes that it does ("global pages
+		// remain cached; docs/design.md §3 fixes that it does ("global pages
 		// survive CR3 writes"), and that is what is checked here.
 		{"global-survives-cr3", `movq 0x300000, %rax
 			movq $0x301107, 0x5800
@@ -413,6 +413,6 @@ func TestDeterminism(t *testing.T) {
 	if n1 < 1000 {
 		t.Errorf("instret %d: the loop did not run", n1)
 	}
-	// RDTSC derives from the instruction count (DESIGN.md §2), so it is
+	// RDTSC derives from the instruction count (docs/design.md §2), so it is
 	// the same in both runs: EDX:EAX are part of the compared state.
 }

@@ -7,7 +7,7 @@ import (
 	"vmapstack/target/cpu"
 )
 
-// System instructions the kernel uses (DESIGN.md §3), checked against SDM
+// System instructions the kernel uses (docs/design.md §3), checked against SDM
 // Vol. 2 and Vol. 4 (MSRs).
 
 func TestCPUID(t *testing.T) {
