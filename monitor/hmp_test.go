@@ -70,6 +70,7 @@ func TestHMPFormats(t *testing.T) {
 		{"x /4xw 0xffffc90000003ff8", "ffffc90000003ff8: Cannot access memory\n"},
 		{"xp /4xw 0x10000000000", "0000010000000000: Cannot access memory\n"},
 		{"xp /3xb 0x100000", "0000000000100000: 0xfa 0xfc 0x89\n"},
+		{"xp/3xb 0x100000", "0000000000100000: 0xfa 0xfc 0x89\n"}, // QEMU accepts the format against the command
 		{"xp /3dw 0x100000", "0000000000100000: 3733585146 1343553807 3087011904\n"},
 		{"xp /3uh 0x100000", "0000000000100000: 64762 56969   271\n"},
 		{"xp /5ob 0x100000", "0000000000100000: 0372 0374 0211 0336 017\n"},

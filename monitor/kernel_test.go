@@ -150,11 +150,11 @@ var commandCases = []struct {
 			t.Fatalf("CR2 %#x is not in the guard page below %#x", e.st.CR2, e.stack)
 		}
 		rec, _ := e.k.Lookup("recurse")
-		contains(t, out, "CR2        "+hex16(e.st.CR2),
+		contains(t, out, "CR2                "+hex16(e.st.CR2),
 			"error code 0x2 (W: not-present page, write, supervisor mode)",
 			fmt.Sprintf("at RIP %s <recurse+", hex16(e.stop.Event.RIP)),
-			fmt.Sprintf("points at  guard page of task \"recurse\" (stack %s-%s), %d bytes below the stack", hex16(e.stack), hex16(e.stack+16384), e.stack-e.st.CR2),
-			"mapping    not present at PTE")
+			fmt.Sprintf("points at          guard page of task \"recurse\" (stack %s-%s), %d bytes below the stack", hex16(e.stack), hex16(e.stack+16384), e.stack-e.st.CR2),
+			"mapping            not present at PTE")
 		if e.stop.Event.RIP < rec.Addr || e.stop.Event.RIP >= rec.Addr+rec.Size {
 			t.Errorf("the #DF interrupted %#x, outside recurse", e.stop.Event.RIP)
 		}
@@ -210,8 +210,8 @@ var commandCases = []struct {
 		}
 	}},
 	{"cregs", func(t *testing.T, e *overflowEnv, out string) {
-		contains(t, out, "CR0   "+hex16(e.st.CR0)+"  PE", " WP PG\n", "CR2   "+hex16(e.st.CR2), "CR3   "+hex16(e.st.CR3),
-			fmt.Sprintf("PML4 at %#x", e.st.CR3&^0xfff), "CR4   "+hex16(e.st.CR4), "PAE", "EFER  "+hex16(e.st.EFER), "LME LMA NXE")
+		contains(t, out, "CR0                "+hex16(e.st.CR0)+"  PE", " WP PG\n", "CR2                "+hex16(e.st.CR2), "CR3                "+hex16(e.st.CR3),
+			fmt.Sprintf("PML4 at %#x", e.st.CR3&^0xfff), "CR4                "+hex16(e.st.CR4), "PAE", "EFER               "+hex16(e.st.EFER), "LME LMA NXE")
 	}},
 	{"tasks", func(t *testing.T, e *overflowEnv, out string) {
 		rec, ok := lineWith(out, `"recurse"`)
@@ -230,9 +230,9 @@ var commandCases = []struct {
 	}},
 	{"stats", func(t *testing.T, e *overflowEnv, out string) {
 		s := e.m.Stats()
-		contains(t, out, fmt.Sprintf("instructions         %d\n", e.m.Instret()),
-			fmt.Sprintf("decode cache         hits %d", s.DecodeHits), fmt.Sprintf("misses %d", s.DecodeMisses),
-			fmt.Sprintf("TLB                  misses %d", s.TLBMisses), "instructions/s       unknown")
+		contains(t, out, fmt.Sprintf("instructions       %d\n", e.m.Instret()),
+			fmt.Sprintf("decode cache       hits %d", s.DecodeHits), fmt.Sprintf("misses %d", s.DecodeMisses),
+			fmt.Sprintf("TLB                misses %d", s.TLBMisses), "instructions/s     unknown")
 	}},
 }
 

@@ -197,12 +197,17 @@ func fmtRate(r float64) string {
 	return fmt.Sprintf("%.0f", r)
 }
 
+// keyValue writes one "key  value" line of stack, cr2, cregs and stats:
+// the key in the first 19 columns, the value from column 20 (README,
+// "Output formats"), so scripts cut them alike.
+func keyValue(out io.Writer, k, v string) { fmt.Fprintf(out, "%-18s %s\n", k, v) }
+
 func (mon *Monitor) cmdStats(args []string, out io.Writer) error {
 	if err := tooMany("stats", args, 0); err != nil {
 		return err
 	}
 	s := mon.m.Stats()
-	line := func(k, v string) { fmt.Fprintf(out, "%-20s %s\n", k, v) }
+	line := func(k, v string) { keyValue(out, k, v) }
 	line("instructions", fmt.Sprint(mon.m.Instret()))
 	ips := "unknown (no host run time given to the monitor)"
 	if mon.RunTime != nil {

@@ -126,6 +126,10 @@ func (mon *Monitor) Run(line string, out io.Writer) (err error) {
 	if len(f) == 0 {
 		return mon.cmdHelp(nil, out)
 	}
+	// QEMU's monitor takes "xp/8xg ADDR" as well as "xp /8xg ADDR".
+	if i := strings.IndexByte(f[0], '/'); i > 0 {
+		f = append([]string{f[0][:i], f[0][i:]}, f[1:]...)
+	}
 	name := strings.ToLower(f[0])
 	for _, c := range commands() {
 		if c.name == name {

@@ -151,7 +151,7 @@ func (mon *Monitor) cmdStack(args []string, out io.Writer) error {
 		return err
 	}
 	st := mon.state()
-	line := func(k, v string) { fmt.Fprintf(out, "%-18s %s\n", k, v) }
+	line := func(k, v string) { keyValue(out, k, v) }
 	if si.task != nil {
 		cur := ""
 		if si.task.Current {
@@ -240,7 +240,7 @@ func (mon *Monitor) cmdCR2(args []string, out io.Writer) error {
 		return err
 	}
 	st := mon.state()
-	line := func(k, v string) { fmt.Fprintf(out, "%-10s %s\n", k, v) }
+	line := func(k, v string) { keyValue(out, k, v) }
 	line("CR2", hex16(st.CR2))
 	if e := lastPF(mon.m.Events()); e != nil {
 		line("last #PF", fmt.Sprintf("seq %d, error code %s", e.Seq, explainPF(e.ErrorCode)))

@@ -244,15 +244,15 @@ func (mon *Monitor) cmdCregs(args []string, out io.Writer) error {
 		return err
 	}
 	st := mon.state()
-	fmt.Fprintf(out, "%-5s %s  %s\n", "CR0", hex16(st.CR0), flagWords(st.CR0, cr0Bits))
-	fmt.Fprintf(out, "%-5s %s  %s\n", "CR2", hex16(st.CR2), "page-fault linear address")
+	keyValue(out, "CR0", hex16(st.CR0)+"  "+flagWords(st.CR0, cr0Bits))
+	keyValue(out, "CR2", hex16(st.CR2)+"  page-fault linear address")
 	cr3 := fmt.Sprintf("PML4 at %#x", st.CR3&0x000ffffffffff000)
 	if f := flagWords(st.CR3, cr3Bits); f != "-" {
 		cr3 += ", " + f
 	}
-	fmt.Fprintf(out, "%-5s %s  %s\n", "CR3", hex16(st.CR3), cr3)
-	fmt.Fprintf(out, "%-5s %s  %s\n", "CR4", hex16(st.CR4), flagWords(st.CR4, cr4Bits))
-	fmt.Fprintf(out, "%-5s %s  TPR %d\n", "CR8", hex16(st.CR8), st.CR8&0xf)
-	fmt.Fprintf(out, "%-5s %s  %s\n", "EFER", hex16(st.EFER), flagWords(st.EFER, eferBits))
+	keyValue(out, "CR3", hex16(st.CR3)+"  "+cr3)
+	keyValue(out, "CR4", hex16(st.CR4)+"  "+flagWords(st.CR4, cr4Bits))
+	keyValue(out, "CR8", fmt.Sprintf("%s  TPR %d", hex16(st.CR8), st.CR8&0xf))
+	keyValue(out, "EFER", hex16(st.EFER)+"  "+flagWords(st.EFER, eferBits))
 	return nil
 }

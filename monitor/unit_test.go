@@ -122,7 +122,7 @@ func TestUnitStackScan(t *testing.T) {
 		}
 	}
 	out = runOK(t, mon, "cr2")
-	for _, w := range []string{"CR2        0xffffc90000003ff8", "last #PF   none in the exception history", "mapping    not present at PTE"} {
+	for _, w := range []string{"CR2                0xffffc90000003ff8", "last #PF           none in the exception history", "mapping            not present at PTE"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("cr2: no %q in:\n%s", w, out)
 		}
@@ -167,12 +167,12 @@ func TestUnitTables(t *testing.T) {
 			"IOPB  0x68",
 		}},
 		{"cregs", []string{
-			"CR0   0x0000000080010011  PE ET WP PG",
-			"CR2   0xffffc90000003ff8",
-			"CR3   0x0000000000200000  PML4 at 0x200000",
-			"CR4   0x0000000000000020  PAE",
-			"CR8   0x0000000000000000  TPR 0",
-			"EFER  0x0000000000000d00  LME LMA NXE",
+			"CR0                0x0000000080010011  PE ET WP PG",
+			"CR2                0xffffc90000003ff8",
+			"CR3                0x0000000000200000  PML4 at 0x200000",
+			"CR4                0x0000000000000020  PAE",
+			"CR8                0x0000000000000000  TPR 0",
+			"EFER               0x0000000000000d00  LME LMA NXE",
 		}},
 	}
 	for _, c := range cases {
@@ -264,13 +264,13 @@ func TestStats(t *testing.T) {
 	m, _ := unitMachine(t)
 	mon := New(m, nil)
 	out := runOK(t, mon, "stats")
-	for _, w := range []string{"instructions         0\n", "instructions/s       unknown", "decode cache", "TLB", "exceptions           0 in the history"} {
+	for _, w := range []string{"instructions       0\n", "instructions/s     unknown", "decode cache", "TLB", "exceptions         0 in the history"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("no %q in:\n%s", w, out)
 		}
 	}
 	mon.RunTime = func() time.Duration { return 0 }
-	if out := runOK(t, mon, "stats"); !strings.Contains(out, "instructions/s       unknown") {
+	if out := runOK(t, mon, "stats"); !strings.Contains(out, "instructions/s     unknown") {
 		t.Errorf("zero run time gave a rate:\n%s", out)
 	}
 }
@@ -450,7 +450,7 @@ func TestErrors(t *testing.T) {
 	}
 	t.Run("cr2 paging off", func(t *testing.T) {
 		out := runOK(t, realAtEntry(t), "cr2")
-		if !strings.Contains(out, "mapping    paging is off (CR0.PG=0): linear addresses are physical") {
+		if !strings.Contains(out, "mapping            paging is off (CR0.PG=0): linear addresses are physical") {
 			t.Fatalf("cr2 at entry:\n%s", out)
 		}
 	})
