@@ -121,8 +121,9 @@ const (
 	MXCSRRC  = 3 << 13 // rounding control: 0 nearest, 1 down, 2 up, 3 toward zero
 	MXCSRFZ  = 1 << 15 // flush to zero
 
-	MXCSRFlags   = 0x3f   // the six exception flags
-	MXCSRDefault = 0x1f80 // after reset and FNINIT-like initialisation: all masked, nearest
+	MXCSRFlags   = 0x3f      // the six exception flags
+	MXCSRMasks   = 0x3f << 7 // the six exception masks
+	MXCSRDefault = 0x1f80    // after reset and FNINIT-like initialisation: all masked, nearest
 	// MXCSRMask is the MXCSR_MASK FXSAVE stores: the bits LDMXCSR and
 	// FXRSTOR accept (SDM Vol. 1 11.6.6). QEMU stores 0x0000ffff (DAZ
 	// supported, bits 16-31 reserved), and so do we.

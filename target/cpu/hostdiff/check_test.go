@@ -9,6 +9,8 @@ import (
 	"math"
 	"testing"
 
+	"vmapstack/target/x86"
+
 	"golang.org/x/arch/x86/x86asm"
 
 	"vmapstack/target/cpu"
@@ -73,7 +75,7 @@ func TestEncoderForms(t *testing.T) {
 // TestDiffMasks checks that the comparison ignores exactly what a case
 // declares undefined.
 func TestDiffMasks(t *testing.T) {
-	c := &testCase{undefFlags: fAF, undefRegs: 1 << rDX, undefMemOff: 16, undefMemLen: 2}
+	c := &testCase{undefFlags: x86.FlagAF, undefRegs: 1 << rDX, undefMemOff: 16, undefMemLen: 2}
 	base := result{data: make([]byte, 64)}
 	other := func(f func(r *result)) result {
 		r := base
@@ -87,11 +89,11 @@ func TestDiffMasks(t *testing.T) {
 		want int
 	}{
 		{"same", base, 0},
-		{"undefined AF", other(func(r *result) { r.flags ^= fAF }), 0},
+		{"undefined AF", other(func(r *result) { r.flags ^= x86.FlagAF }), 0},
 		{"undefined RDX", other(func(r *result) { r.regs[rDX] = 5 }), 0},
 		{"undefined memory", other(func(r *result) { r.data[17] = 1 }), 0},
-		{"CF", other(func(r *result) { r.flags ^= fCF }), 1},
-		{"IF", other(func(r *result) { r.flags ^= fIF }), 1},
+		{"CF", other(func(r *result) { r.flags ^= x86.FlagCF }), 1},
+		{"IF", other(func(r *result) { r.flags ^= x86.FlagIF }), 1},
 		{"RAX", other(func(r *result) { r.regs[rAX] = 1 }), 1},
 		{"memory", other(func(r *result) { r.data[18] = 1 }), 1},
 	}
@@ -184,7 +186,7 @@ func TestFPDiffMasks(t *testing.T) {
 	base.st[3] = f80FromFloat(1.5)
 	base.st[4] = f80FromFloat(-2)
 	binary.LittleEndian.PutUint32(base.xmm[2][4:], math.Float32bits(0.25))
-	f := &fpCase{undefFSW: swC0, ulpST: 1 << 1,
+	f := &fpCase{undefFSW: x86.FSWC0, ulpST: 1 << 1,
 		approx: []approxLane{{reg: 2, lane: 1, ref: 0.25, rel: 1.5 / 4096}}}
 	tests := []struct {
 		name string
@@ -200,11 +202,11 @@ func TestFPDiffMasks(t *testing.T) {
 		{"XMM2 lane 1 outside the bound", func(s *fpState) {
 			binary.LittleEndian.PutUint32(s.xmm[2][4:], math.Float32bits(0.25*(1+2.0/4096)))
 		}, 1},
-		{"MXCSR", func(s *fpState) { s.mxcsr ^= mxDAZ }, 1},
+		{"MXCSR", func(s *fpState) { s.mxcsr ^= x86.MXCSRDAZ }, 1},
 		{"FCW", func(s *fpState) { s.fcw ^= 0x400 }, 1},
-		{"FSW C0 (undefined)", func(s *fpState) { s.fsw ^= swC0 }, 0},
-		{"FSW C1", func(s *fpState) { s.fsw ^= swC1 }, 1},
-		{"FSW PE", func(s *fpState) { s.fsw ^= swPE }, 1},
+		{"FSW C0 (undefined)", func(s *fpState) { s.fsw ^= x86.FSWC0 }, 0},
+		{"FSW C1", func(s *fpState) { s.fsw ^= x86.FSWC1 }, 1},
+		{"FSW PE", func(s *fpState) { s.fsw ^= x86.FSWPE }, 1},
 		{"TOP", func(s *fpState) { s.fsw ^= 1 << 11 }, 3}, // FSW, and ST0, ST1 name other registers
 		{"tags", func(s *fpState) { s.tags ^= 1 << 7 }, 1},
 		{"empty R0", func(s *fpState) { s.st[0][3] = 1 }, 0},

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"vmapstack/target/x86"
+
 	"golang.org/x/arch/x86/x86asm"
 
 	"vmapstack/target/cpu"
@@ -452,7 +454,7 @@ func (e *emulator) runTrampoline(c *testCase, s cpu.State) (result, error) {
 var flagNames = []struct {
 	bit  uint64
 	name string
-}{{fCF, "CF"}, {fPF, "PF"}, {fAF, "AF"}, {fZF, "ZF"}, {fSF, "SF"}, {fIF, "IF"}, {fDF, "DF"}, {fOF, "OF"}}
+}{{x86.FlagCF, "CF"}, {x86.FlagPF, "PF"}, {x86.FlagAF, "AF"}, {x86.FlagZF, "ZF"}, {x86.FlagSF, "SF"}, {x86.FlagIF, "IF"}, {x86.FlagDF, "DF"}, {x86.FlagOF, "OF"}}
 
 func flagString(f uint64) string {
 	var s []string

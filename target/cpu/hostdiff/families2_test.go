@@ -9,6 +9,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+
+	"vmapstack/target/x86"
 )
 
 // incR15 marks the fall-through path of a branch case.
@@ -122,7 +124,7 @@ func (g *gen) stack() (*insn, string, bool) {
 		name = "pushf"
 	case 7:
 		in.op = []byte{0x9d}
-		v := g.r.Uint64()&(fStatus|fDF|fIF) | 2
+		v := g.r.Uint64()&(fStatus|x86.FlagDF|x86.FlagIF) | 2
 		binary.LittleEndian.PutUint64(g.c.data[spOff:], v)
 		name = "popf"
 	case 8:
@@ -285,7 +287,7 @@ func (g *gen) nop() (*insn, string, bool) {
 
 // ccFlags are the flags condition code cc reads, by cc>>1 (SDM Vol. 1
 // Appendix B, EFLAGS condition codes).
-var ccFlags = [8]uint64{fOF, fCF, fZF, fCF | fZF, fSF, fPF, fSF | fOF, fZF | fSF | fOF}
+var ccFlags = [8]uint64{x86.FlagOF, x86.FlagCF, x86.FlagZF, x86.FlagCF | x86.FlagZF, x86.FlagSF, x86.FlagPF, x86.FlagSF | x86.FlagOF, x86.FlagZF | x86.FlagSF | x86.FlagOF}
 
 // namesRSP says whether an instruction has RSP (or SPL) as a register
 // operand.
@@ -374,8 +376,8 @@ func (g *gen) pair() (*insn, string, bool) {
 	var cname string
 	kind := g.r.Intn(7)
 	switch {
-	case kind <= 2 && len(ccs) == 0, kind == 3 && u&fCF != 0, kind == 4 && u&fCF != 0,
-		kind == 5 && u&(fSF|fZF|fAF|fPF|fCF) != 0, kind == 6 && (u != 0 || !stackOK):
+	case kind <= 2 && len(ccs) == 0, kind == 3 && u&x86.FlagCF != 0, kind == 4 && u&x86.FlagCF != 0,
+		kind == 5 && u&(x86.FlagSF|x86.FlagZF|x86.FlagAF|x86.FlagPF|x86.FlagCF) != 0, kind == 6 && (u != 0 || !stackOK):
 		kind = 7 // nothing readable: a flag-neutral instruction
 	}
 	switch kind {
@@ -412,7 +414,7 @@ func (g *gen) pair() (*insn, string, bool) {
 		c.op = []byte{byte(0xd0 + b2i(size != 8))}
 		c.modrm, c.reg, c.regExt, c.rm, c.rmByte = true, ext, true, operand{reg: defReg()}, size == 8
 		cname = fmt.Sprintf("%s 1/%d", shiftNames[ext], size)
-		g.c.undefFlags &^= fCF | fOF
+		g.c.undefFlags &^= x86.FlagCF | x86.FlagOF
 	case 5:
 		c.op, cname = []byte{0x9f}, "lahf"
 	case 6:

@@ -12,7 +12,11 @@ package hostdiff
 // the condition codes either leaves undefined stay masked (the union of
 // both).
 
-import "strings"
+import (
+	"strings"
+
+	"vmapstack/target/x86"
+)
 
 var (
 	// Register forms of the SSE arithmetic, without the approximations
@@ -126,12 +130,12 @@ func (g *gen) fcomStatus() (*insn, string, bool) {
 		return nil, "", false
 	}
 	in.tail = append([]byte{0xdf, 0xe0, 0x9e}, in.tail...) // FNSTSW AX; SAHF
-	if u := g.c.fp.undefFSW & swCC; u != 0 {
+	if u := g.c.fp.undefFSW & x86.FSWCond; u != 0 {
 		g.c.undefRegs |= 1 << rAX
 		for _, m := range []struct {
 			c    uint16
 			flag uint64
-		}{{swC0, fCF}, {swC2, fPF}, {swC3, fZF}} {
+		}{{x86.FSWC0, x86.FlagCF}, {x86.FSWC2, x86.FlagPF}, {x86.FSWC3, x86.FlagZF}} {
 			if u&m.c != 0 {
 				g.c.undefFlags |= m.flag
 			}

@@ -11,6 +11,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"vmapstack/target/x86"
 )
 
 // Operand kinds of an SSE form.
@@ -300,7 +302,7 @@ func (g *gen) sseFamily(forms []sseForm) (*insn, string, bool) {
 		// not cause a transition to MMX technology"). The case starts
 		// in MMX state (TOP 0, all tags valid), where both give the
 		// same state: docs/qemu-differences.md §8.
-		fp.in.fsw &^= swTOP
+		fp.in.fsw &^= x86.FSWTop
 		fp.in.tags = 0xff
 	}
 	switch f.name {
@@ -432,7 +434,7 @@ func (g *gen) sseStateOp(n int) (*insn, string, bool) {
 		// its flag set would make the next SSE instruction fault).
 		in.reg = 2
 		in.rm = g.fpMem(4, false, "", 0)
-		v := mxMasks | uint32(g.r.Intn(64)) | uint32(g.r.Intn(4))<<13 | uint32(g.r.Intn(2))*mxDAZ | uint32(g.r.Intn(2))*mxFZ
+		v := x86.MXCSRMasks | uint32(g.r.Intn(64)) | uint32(g.r.Intn(4))<<13 | uint32(g.r.Intn(2))*x86.MXCSRDAZ | uint32(g.r.Intn(2))*x86.MXCSRFZ
 		binary.LittleEndian.PutUint32(g.c.data[fp.memOff:], v)
 		return in, "ldmxcsr", true
 	case 2:
@@ -479,7 +481,7 @@ func (g *gen) sseStateOp(n int) (*insn, string, bool) {
 		in = newInsn()
 		in.op = []byte{0x0f, 0x77}
 		fp.mmx = true
-		fp.in.fsw &^= swTOP
+		fp.in.fsw &^= x86.FSWTop
 		return in, "emms", true
 	case 8:
 		// MASKMOVDQU xmm1, xmm2 / MASKMOVQ mm1, mm2: the bytes of the

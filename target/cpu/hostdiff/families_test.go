@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+
+	"vmapstack/target/x86"
 )
 
 var aluNames = [8]string{"add", "or", "adc", "sbb", "and", "sub", "xor", "cmp"}
@@ -62,7 +64,7 @@ func (g *gen) alu() (*insn, string, bool) {
 		g.setOpVal(in.rm, size, v)
 	}
 	if op == 1 || op == 4 || op == 6 {
-		g.c.undefFlags |= fAF
+		g.c.undefFlags |= x86.FlagAF
 	}
 	lk := ""
 	if op != 7 && in.modrm && strings.HasPrefix(form, "m,") {
@@ -95,7 +97,7 @@ func (g *gen) test() (*insn, string, bool) {
 		in.imm = g.imm(immSize(size))
 		form = formName(in.rm) + ",imm"
 	}
-	g.c.undefFlags |= fAF
+	g.c.undefFlags |= x86.FlagAF
 	return in, fmt.Sprintf("%s/%d", form, size), true
 }
 
@@ -177,17 +179,17 @@ func (g *gen) shift() (*insn, string, bool) {
 	switch ext {
 	case 4, 5, 7:
 		if mc != 0 {
-			*u |= fAF
+			*u |= x86.FlagAF
 			if mc != 1 {
-				*u |= fOF
+				*u |= x86.FlagOF
 			}
 			if ext != 7 && mc >= uint64(size) {
-				*u |= fCF
+				*u |= x86.FlagCF
 			}
 		}
 	default:
 		if mc > 1 {
-			*u |= fOF
+			*u |= x86.FlagOF
 		}
 	}
 	return in, fmt.Sprintf("%s %s%s/%d", shiftNames[ext], formName(in.rm), form, size), true
@@ -232,9 +234,9 @@ func (g *gen) shiftDouble() (*insn, string, bool) {
 		mc = count & 0x3f
 	}
 	if mc != 0 {
-		g.c.undefFlags |= fAF
+		g.c.undefFlags |= x86.FlagAF
 		if mc != 1 {
-			g.c.undefFlags |= fOF
+			g.c.undefFlags |= x86.FlagOF
 		}
 		if mc > uint64(size) {
 			g.c.undefFlags |= fStatus
@@ -267,7 +269,7 @@ func (g *gen) mul1() (*insn, string, bool) {
 	in.op = []byte{byte(0xf6 + b2i(size != 8))}
 	ext := 4 + g.r.Intn(2)
 	g.rmExt(in, size, ext, 0)
-	g.c.undefFlags |= fSF | fZF | fAF | fPF
+	g.c.undefFlags |= x86.FlagSF | x86.FlagZF | x86.FlagAF | x86.FlagPF
 	return in, fmt.Sprintf("%s %s/%d", []string{"mul", "imul"}[ext-4], formName(in.rm), size), true
 }
 
@@ -295,7 +297,7 @@ func (g *gen) imul() (*insn, string, bool) {
 		form = "r,rm,imm"
 	}
 	g.rmReg(in, size, 0)
-	g.c.undefFlags |= fSF | fZF | fAF | fPF
+	g.c.undefFlags |= x86.FlagSF | x86.FlagZF | x86.FlagAF | x86.FlagPF
 	return in, fmt.Sprintf("%s(%s)/%d", form, formName(in.rm), size), true
 }
 
@@ -396,7 +398,7 @@ func (g *gen) bt() (*insn, string, bool) {
 		in.imm = []byte{byte(g.shiftCount())}
 		form = formName(in.rm) + ",imm"
 	}
-	g.c.undefFlags |= fOF | fSF | fAF | fPF
+	g.c.undefFlags |= x86.FlagOF | x86.FlagSF | x86.FlagAF | x86.FlagPF
 	lk := ""
 	if k != 0 {
 		lk = g.lock(in)
@@ -424,7 +426,7 @@ func (g *gen) bsf() (*insn, string, bool) {
 	if g.opVal(in.rm, size) == 0 {
 		g.c.undefRegs |= 1 << in.reg
 	}
-	g.c.undefFlags |= fCF | fOF | fSF | fAF | fPF
+	g.c.undefFlags |= x86.FlagCF | x86.FlagOF | x86.FlagSF | x86.FlagAF | x86.FlagPF
 	return in, fmt.Sprintf("%s r,%s/%d", []string{"bsf", "bsr"}[b2i(rev)], formName(in.rm), size), true
 }
 

@@ -12,6 +12,8 @@ import (
 	"encoding/binary"
 	"math"
 	"strings"
+
+	"vmapstack/target/x86"
 )
 
 // Condition-code masks of the "FPU Flags Affected" sections.
@@ -22,10 +24,10 @@ const (
 	// FIST, FBSTP, FCHS, FABS, FXCH, FCMOVcc, FLD, FILD, FBLD, FLDn,
 	// FXTRACT, FINCSTP, FDECSTP, FISTTP: C1's meaning varies, C0, C2 and
 	// C3 are undefined in all of them.)
-	undefC023 = swC0 | swC2 | swC3
+	undefC023 = x86.FSWC0 | x86.FSWC2 | x86.FSWC3
 	// "C0, C1, C2, C3 Undefined." (FFREE, FNOP, FWAIT, FNSTSW, FNSTCW,
 	// FLDCW, FNSTENV, FNCLEX.)
-	undefCAll = swCC
+	undefCAll = x86.FSWCond
 )
 
 // x87Form is one instruction form.
@@ -166,7 +168,7 @@ var x87Misc = []x87Form{
 // it unchanged too. From C1 = 0 every reading gives 0
 // (docs/qemu-differences.md §9).
 func shapeC1Zero(g *gen, f *x87Form, in *insn) {
-	g.c.fp.in.fsw &^= swC1
+	g.c.fp.in.fsw &^= x86.FSWC1
 }
 
 var x87State = []x87Form{
@@ -190,14 +192,14 @@ var x87State = []x87Form{
 // otherwise, set to 0") is compared; C0 and C3 are undefined on every
 // one of these pages.
 var x87Trans = []x87Form{
-	{name: "f2xm1", op: 0xd9, kind: "f", fixed: 0xf0, undef: swC0 | swC1 | swC2 | swC3, need: 1, shape: shapeTrans},
-	{name: "fyl2x", op: 0xd9, kind: "f", fixed: 0xf1, undef: swC0 | swC1 | swC2 | swC3, need: 2, shape: shapeTrans},
-	{name: "fyl2xp1", op: 0xd9, kind: "f", fixed: 0xf9, undef: swC0 | swC1 | swC2 | swC3, need: 2, shape: shapeTrans},
-	{name: "fpatan", op: 0xd9, kind: "f", fixed: 0xf3, undef: swC0 | swC1 | swC2 | swC3, need: 2, shape: shapeTrans},
-	{name: "fptan", op: 0xd9, kind: "f", fixed: 0xf2, undef: swC0 | swC1 | swC3, need: 1, push: 1, shape: shapeTrans},
-	{name: "fsin", op: 0xd9, kind: "f", fixed: 0xfe, undef: swC0 | swC1 | swC3, need: 1, shape: shapeTrans},
-	{name: "fcos", op: 0xd9, kind: "f", fixed: 0xff, undef: swC0 | swC1 | swC3, need: 1, shape: shapeTrans},
-	{name: "fsincos", op: 0xd9, kind: "f", fixed: 0xfb, undef: swC0 | swC1 | swC3, need: 1, push: 1, shape: shapeTrans},
+	{name: "f2xm1", op: 0xd9, kind: "f", fixed: 0xf0, undef: x86.FSWC0 | x86.FSWC1 | x86.FSWC2 | x86.FSWC3, need: 1, shape: shapeTrans},
+	{name: "fyl2x", op: 0xd9, kind: "f", fixed: 0xf1, undef: x86.FSWC0 | x86.FSWC1 | x86.FSWC2 | x86.FSWC3, need: 2, shape: shapeTrans},
+	{name: "fyl2xp1", op: 0xd9, kind: "f", fixed: 0xf9, undef: x86.FSWC0 | x86.FSWC1 | x86.FSWC2 | x86.FSWC3, need: 2, shape: shapeTrans},
+	{name: "fpatan", op: 0xd9, kind: "f", fixed: 0xf3, undef: x86.FSWC0 | x86.FSWC1 | x86.FSWC2 | x86.FSWC3, need: 2, shape: shapeTrans},
+	{name: "fptan", op: 0xd9, kind: "f", fixed: 0xf2, undef: x86.FSWC0 | x86.FSWC1 | x86.FSWC3, need: 1, push: 1, shape: shapeTrans},
+	{name: "fsin", op: 0xd9, kind: "f", fixed: 0xfe, undef: x86.FSWC0 | x86.FSWC1 | x86.FSWC3, need: 1, shape: shapeTrans},
+	{name: "fcos", op: 0xd9, kind: "f", fixed: 0xff, undef: x86.FSWC0 | x86.FSWC1 | x86.FSWC3, need: 1, shape: shapeTrans},
+	{name: "fsincos", op: 0xd9, kind: "f", fixed: 0xfb, undef: x86.FSWC0 | x86.FSWC1 | x86.FSWC3, need: 1, push: 1, shape: shapeTrans},
 }
 
 func (g *gen) x87Loads() (*insn, string, bool)    { return g.x87Family(x87Loads) }
@@ -417,7 +419,7 @@ func (g *gen) x87Image(save bool, b []byte) {
 func shapeFxam(g *gen, f *x87Form, in *insn) {
 	s := &g.c.fp.in
 	if s.tags&(1<<s.phys(0)) == 0 {
-		g.c.fp.undefFSW |= swC1
+		g.c.fp.undefFSW |= x86.FSWC1
 	}
 }
 
@@ -490,7 +492,7 @@ func fpremQuotient(g *gen) {
 	s := &fp.in
 	p0, p1 := s.phys(0), s.phys(1)
 	if s.tags&(1<<p0) == 0 || s.tags&(1<<p1) == 0 {
-		fp.undefFSW |= swC0 | swC3
+		fp.undefFSW |= x86.FSWC0 | x86.FSWC3
 		return
 	}
 	e0 := binary.LittleEndian.Uint16(s.st[p0][8:]) & 0x7fff
@@ -498,7 +500,7 @@ func fpremQuotient(g *gen) {
 	zero1 := e1 == 0 && binary.LittleEndian.Uint64(s.st[p1][:]) == 0
 	nan1 := e1 == 0x7fff && binary.LittleEndian.Uint64(s.st[p1][:])<<1 != 0
 	if e0 == 0x7fff || nan1 || zero1 {
-		fp.undefFSW |= swC0 | swC1 | swC3
+		fp.undefFSW |= x86.FSWC0 | x86.FSWC1 | x86.FSWC3
 	}
 }
 
@@ -554,7 +556,7 @@ func shapeTrans(g *gen, f *x87Form, in *insn) {
 	}
 	neg := func() bool { return g.chance(2) }
 	valid := s.tags&(1<<p0) != 0
-	fp.undefFSW |= swPE
+	fp.undefFSW |= x86.FSWPE
 	useSpecial := g.chance(8)
 	switch f.name {
 	case "f2xm1":

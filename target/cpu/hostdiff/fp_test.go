@@ -13,6 +13,8 @@ import (
 	"math/big"
 	"strings"
 
+	"vmapstack/target/x86"
+
 	"vmapstack/target/cpu"
 )
 
@@ -39,34 +41,6 @@ const (
 	fxMXCSR = 24
 	fxST    = 32  // ST(0)..ST(7), 16 bytes each, stack order
 	fxXMM   = 160 // XMM0..XMM15
-)
-
-// x87 status word bits (SDM Vol. 1 8.1.3, Figure 8-4).
-const (
-	swIE  = 1 << 0
-	swDE  = 1 << 1
-	swZE  = 1 << 2
-	swOE  = 1 << 3
-	swUE  = 1 << 4
-	swPE  = 1 << 5
-	swSF  = 1 << 6
-	swES  = 1 << 7
-	swC0  = 1 << 8
-	swC1  = 1 << 9
-	swC2  = 1 << 10
-	swTOP = 7 << 11
-	swC3  = 1 << 14
-	swB   = 1 << 15
-	swCC  = swC0 | swC1 | swC2 | swC3
-)
-
-// MXCSR bits (SDM Vol. 1 10.2.3, Figure 10-3).
-const (
-	mxFlags = 0x3f
-	mxDAZ   = 1 << 6
-	mxMasks = 0x3f << 7
-	mxRC    = 3 << 13
-	mxFZ    = 1 << 15
 )
 
 // fpState is the FP state of one side, in the form both sides can give:
@@ -296,8 +270,8 @@ func ulpDist(a, b [10]byte) uint64 {
 var fswBits = []struct {
 	bit  uint16
 	name string
-}{{swIE, "IE"}, {swDE, "DE"}, {swZE, "ZE"}, {swOE, "OE"}, {swUE, "UE"}, {swPE, "PE"}, {swSF, "SF"}, {swES, "ES"},
-	{swC0, "C0"}, {swC1, "C1"}, {swC2, "C2"}, {swTOP, "TOP"}, {swC3, "C3"}, {swB, "B"}}
+}{{x86.FSWIE, "IE"}, {x86.FSWDE, "DE"}, {x86.FSWZE, "ZE"}, {x86.FSWOE, "OE"}, {x86.FSWUE, "UE"}, {x86.FSWPE, "PE"}, {x86.FSWSF, "SF"}, {x86.FSWES, "ES"},
+	{x86.FSWC0, "C0"}, {x86.FSWC1, "C1"}, {x86.FSWC2, "C2"}, {x86.FSWTop, "TOP"}, {x86.FSWC3, "C3"}, {x86.FSWB, "B"}}
 
 func fswString(x uint16) string {
 	var s []string

@@ -6,6 +6,8 @@ package hostdiff
 import (
 	"encoding/binary"
 	"math"
+
+	"vmapstack/target/x86"
 )
 
 // fpState generates the FP state of a case (SDM Vol. 1 8.1, 10.2.3):
@@ -56,15 +58,15 @@ func (g *gen) fpState() fpState {
 			s.tags |= 1 << p
 		}
 	}
-	s.mxcsr = mxMasks | uint32(g.r.Intn(4))<<13
+	s.mxcsr = x86.MXCSRMasks | uint32(g.r.Intn(4))<<13
 	if g.chance(2) {
 		s.mxcsr |= uint32(g.r.Intn(64))
 	}
 	if g.chance(3) {
-		s.mxcsr |= mxDAZ
+		s.mxcsr |= x86.MXCSRDAZ
 	}
 	if g.chance(3) {
-		s.mxcsr |= mxFZ
+		s.mxcsr |= x86.MXCSRFZ
 	}
 	for r := range s.xmm {
 		s.xmm[r] = g.xmmValue("")

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"math/rand"
 	"strings"
+
+	"vmapstack/target/x86"
 )
 
 var (
@@ -46,21 +48,13 @@ const (
 	memHi      = dataOff + dataSize - 1024
 )
 
-// RFLAGS bits (SDM Vol. 1 3.4.3).
+// The RFLAGS groups the generator works with (bits: package x86).
 const (
-	fCF     = 1 << 0
-	fPF     = 1 << 2
-	fAF     = 1 << 4
-	fZF     = 1 << 6
-	fSF     = 1 << 7
-	fDF     = 1 << 10
-	fIF     = 1 << 9
-	fOF     = 1 << 11
-	fStatus = fCF | fPF | fAF | fZF | fSF | fOF
+	fStatus = x86.FlagCF | x86.FlagPF | x86.FlagAF | x86.FlagZF | x86.FlagSF | x86.FlagOF
 	// fCompared are the flags the comparison looks at: the status flags,
 	// DF, and IF (1 on both sides: user mode, which POPF at CPL 3 with
 	// IOPL 0 must not change). The others (TF, AC, RF...) stay 0.
-	fCompared = fStatus | fDF | fIF
+	fCompared = fStatus | x86.FlagDF | x86.FlagIF
 )
 
 // layout says where the region is.
@@ -236,7 +230,7 @@ func (g *gen) next(n int) *testCase {
 			c.regs[i] = g.value()
 		}
 		c.regs[rSP] = g.lay.base + stackOff
-		c.flags = g.r.Uint64() & (fStatus | fDF)
+		c.flags = g.r.Uint64() & (fStatus | x86.FlagDF)
 		g.fill(c.data)
 		f := g.fams[g.r.Intn(len(g.fams))]
 		in, name, ok := f.fn(g)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"vmapstack/target/x86"
 )
 
 // native is the executable region on the host.
@@ -176,7 +178,7 @@ func TestTrampolineRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nat.close()
-	c := &testCase{code: []byte{0x90}, data: make([]byte, dataSize), flags: fCF | fZF | fOF | fDF, entry: 0x200}
+	c := &testCase{code: []byte{0x90}, data: make([]byte, dataSize), flags: x86.FlagCF | x86.FlagZF | x86.FlagOF | x86.FlagDF, entry: 0x200}
 	for r := range c.regs {
 		c.regs[r] = 0x1111111111111111 * uint64(r+1)
 	}
@@ -185,8 +187,8 @@ func TestTrampolineRoundTrip(t *testing.T) {
 	if out.regs != c.regs {
 		t.Errorf("registers after NOP: %x, want %x", out.regs, c.regs)
 	}
-	if out.flags&fCompared != c.flags|fIF {
-		t.Errorf("flags after NOP: %s, want %s", flagString(out.flags&fCompared), flagString(c.flags|fIF))
+	if out.flags&fCompared != c.flags|x86.FlagIF {
+		t.Errorf("flags after NOP: %s, want %s", flagString(out.flags&fCompared), flagString(c.flags|x86.FlagIF))
 	}
 }
 
