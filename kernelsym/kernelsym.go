@@ -1,13 +1,17 @@
-// Package kernelsym is what the debugger knows of a kernel from its ELF
-// symbols and DWARF: symbol lookup in both directions (for messages such
-// as "do_page_fault+0x1c"), and the task model the monitor commands use
-// (where current_task, task_table and nr_tasks live, the layout of struct
-// task_struct, THREAD_SIZE), with functions that read the tasks through
-// any memory reader (the machine's ReadLinear).
+// Package kernelsym is what the debugger knows of the kernel the machine
+// runs: its symbols in both directions (for messages such as
+// "do_page_fault+0x1c"), its tasks and their stacks, THREAD_SIZE, and
+// the other stacks a fault address can be in. Kernel is the interface
+// the monitor uses; there is one implementation per kind of kernel:
 //
-// A kernel without symbols or DWARF is not an error: Load returns a
-// Kernel whose HasSymbols/TasksOK say what is missing, and the monitor
-// falls back to what the page tables show.
+//   - ELFKernel (this file): the mini kernel, from its ELF symbols and
+//     DWARF (current_task, task_table, nr_tasks, struct task_struct);
+//   - Linux (linux.go): Debian's stock kernel, from what it holds in
+//     memory: VMCOREINFO, kallsyms and BTF (docs/design.md §4b).
+//
+// A kernel without symbols or DWARF is not an error: Load returns an
+// ELFKernel whose TaskModel says what is missing, and the monitor falls
+// back to what the page tables show.
 package kernelsym
 
 import (
@@ -17,7 +21,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
 )
 
 // DefaultThreadSize is THREAD_SIZE on x86-64 Linux (and in the mini
@@ -54,8 +57,8 @@ type TaskLayout struct {
 	MMName Field // const char *name
 }
 
-// Kernel is the symbol and type information of one kernel image.
-type Kernel struct {
+// ELFKernel is the symbol and type information of one kernel image.
+type ELFKernel struct {
 	// HasSymbols tells whether the ELF has a symbol table; HasDWARF
 	// whether it has debug information.
 	HasSymbols, HasDWARF bool
@@ -83,9 +86,8 @@ type Kernel struct {
 	ThreadSize       uint64
 	ThreadSizeSource string
 
-	syms   []Symbol // sorted by address
-	byName map[string]int
-	segs   []segment // loaded segments, for reading initialised variables
+	*SymbolTable
+	segs []segment // loaded segments, for reading initialised variables
 }
 
 type segment struct {
@@ -94,17 +96,16 @@ type segment struct {
 }
 
 // Load reads the kernel's symbols and DWARF. Only a malformed ELF is an
-// error; a stripped one yields a Kernel that says what it lacks.
-func Load(elfBytes []byte) (*Kernel, error) {
+// error; a stripped one yields an ELFKernel that says what it lacks.
+func Load(elfBytes []byte) (*ELFKernel, error) {
 	f, err := elf.NewFile(bytes.NewReader(elfBytes))
 	if err != nil {
 		return nil, fmt.Errorf("kernelsym: read ELF: %w", err)
 	}
 	defer f.Close()
-	k := &Kernel{
+	k := &ELFKernel{
 		ThreadSize:       DefaultThreadSize,
 		ThreadSizeSource: "default",
-		byName:           map[string]int{},
 	}
 	for _, p := range f.Progs {
 		if p.Type != elf.PT_LOAD || p.Filesz == 0 {
@@ -141,8 +142,8 @@ func Load(elfBytes []byte) (*Kernel, error) {
 	return k, nil
 }
 
-func (k *Kernel) loadSymbols(f *elf.File) error {
-	syms, err := f.Symbols()
+func (k *ELFKernel) loadSymbols(f *elf.File) error {
+	elfSyms, err := f.Symbols()
 	if errors.Is(err, elf.ErrNoSymbols) {
 		return nil
 	}
@@ -150,7 +151,8 @@ func (k *Kernel) loadSymbols(f *elf.File) error {
 		return fmt.Errorf("kernelsym: read symbol table: %w", err)
 	}
 	k.HasSymbols = true
-	for _, s := range syms {
+	var syms []Symbol
+	for _, s := range elfSyms {
 		typ := elf.ST_TYPE(s.Info)
 		if s.Name == "" || s.Section == elf.SHN_UNDEF || s.Section == elf.SHN_ABS && typ != elf.STT_OBJECT && typ != elf.STT_FUNC {
 			continue
@@ -158,89 +160,14 @@ func (k *Kernel) loadSymbols(f *elf.File) error {
 		if typ != elf.STT_FUNC && typ != elf.STT_OBJECT && typ != elf.STT_NOTYPE {
 			continue
 		}
-		k.syms = append(k.syms, Symbol{Name: s.Name, Addr: s.Value, Size: s.Size, Func: typ == elf.STT_FUNC})
+		syms = append(syms, Symbol{Name: s.Name, Addr: s.Value, Size: s.Size, Func: typ == elf.STT_FUNC})
 	}
-	// Sort by address; among equal addresses, sized symbols (functions,
-	// objects) first so that they name an address before a label does.
-	sort.SliceStable(k.syms, func(i, j int) bool {
-		a, b := k.syms[i], k.syms[j]
-		if a.Addr != b.Addr {
-			return a.Addr < b.Addr
-		}
-		return a.Size > b.Size
-	})
-	for i, s := range k.syms {
-		if _, dup := k.byName[s.Name]; !dup {
-			k.byName[s.Name] = i
-		}
-	}
+	k.SymbolTable = NewSymbolTable(syms)
 	return nil
 }
 
-// Lookup finds a symbol by name.
-func (k *Kernel) Lookup(name string) (Symbol, bool) {
-	if k == nil {
-		return Symbol{}, false
-	}
-	i, ok := k.byName[name]
-	if !ok {
-		return Symbol{}, false
-	}
-	return k.syms[i], true
-}
-
-// Symbols returns the symbols in address order (a copy).
-func (k *Kernel) Symbols() []Symbol {
-	if k == nil {
-		return nil
-	}
-	return append([]Symbol(nil), k.syms...)
-}
-
-// Symbolize finds the symbol an address falls in: a sized symbol that
-// contains it, or the closest label below it (a label's extent is up to
-// the next symbol). ok is false when no symbol covers addr.
-func (k *Kernel) Symbolize(addr uint64) (sym Symbol, off uint64, ok bool) {
-	if k == nil || len(k.syms) == 0 {
-		return Symbol{}, 0, false
-	}
-	i := sort.Search(len(k.syms), func(i int) bool { return k.syms[i].Addr > addr })
-	// Candidates are at indices < i, nearest first.
-	for j := i - 1; j >= 0 && j >= i-64; j-- {
-		if s := k.syms[j]; s.Size > 0 && addr-s.Addr < s.Size {
-			return s, addr - s.Addr, true
-		}
-	}
-	// No sized symbol covers addr: an assembler label (no .size) covers
-	// up to the next symbol, within maxLabelExtent.
-	for j := i - 1; j >= 0 && k.syms[j].Addr == k.syms[i-1].Addr; j-- {
-		if s := k.syms[j]; s.Size == 0 && addr-s.Addr < maxLabelExtent {
-			return s, addr - s.Addr, true
-		}
-	}
-	return Symbol{}, 0, false
-}
-
-// maxLabelExtent bounds how far past a size-less label Symbolize still
-// names an address with it (past the last symbol of the image, _end, an
-// address is not the image's).
-const maxLabelExtent = 64 << 10
-
-// Describe names an address for messages: "name+0x1c", "name", or ""
-// when no symbol covers it.
-func (k *Kernel) Describe(addr uint64) string {
-	s, off, ok := k.Symbolize(addr)
-	if !ok {
-		return ""
-	}
-	if off == 0 {
-		return s.Name
-	}
-	return fmt.Sprintf("%s+%#x", s.Name, off)
-}
-
 // readStatic reads initialised bytes of the image at a virtual address.
-func (k *Kernel) readStatic(addr uint64, buf []byte) bool {
+func (k *ELFKernel) readStatic(addr uint64, buf []byte) bool {
 	for _, s := range k.segs {
 		if addr >= s.vaddr && addr-s.vaddr+uint64(len(buf)) <= uint64(len(s.data)) {
 			copy(buf, s.data[addr-s.vaddr:])
@@ -252,7 +179,7 @@ func (k *Kernel) readStatic(addr uint64, buf []byte) bool {
 
 // loadDWARF fills the task model. It returns an error naming the first
 // thing it could not find.
-func (k *Kernel) loadDWARF(d *dwarf.Data) error {
+func (k *ELFKernel) loadDWARF(d *dwarf.Data) error {
 	var (
 		taskOff, mmOff             dwarf.Offset
 		haveTask, haveMM           bool
@@ -365,7 +292,7 @@ func (k *Kernel) loadDWARF(d *dwarf.Data) error {
 
 // variable returns the address and type of a global, from the symbol
 // table (preferred: it is what the linker placed) or the DWARF location.
-func (k *Kernel) variable(d *dwarf.Data, vars map[string]*dwarf.Entry, name string) (uint64, dwarf.Type, error) {
+func (k *ELFKernel) variable(d *dwarf.Data, vars map[string]*dwarf.Entry, name string) (uint64, dwarf.Type, error) {
 	e := vars[name]
 	if e == nil {
 		return 0, nil, fmt.Errorf("kernelsym: DWARF has no variable %s", name)
@@ -399,7 +326,7 @@ func locationAddr(e *dwarf.Entry) (uint64, bool) {
 
 // variableValue reads a constant variable: its DW_AT_const_value, or the
 // bytes at its address in the image.
-func (k *Kernel) variableValue(d *dwarf.Data, e *dwarf.Entry) (uint64, bool) {
+func (k *ELFKernel) variableValue(d *dwarf.Data, e *dwarf.Entry) (uint64, bool) {
 	if v, ok := e.Val(dwarf.AttrConstValue).(int64); ok {
 		return uint64(v), true
 	}
@@ -450,7 +377,7 @@ func member(st *dwarf.StructType, name string) (Field, dwarf.Type, error) {
 	return Field{}, nil, fmt.Errorf("no member %s", name)
 }
 
-func (k *Kernel) taskLayout(d *dwarf.Data, off dwarf.Offset) error {
+func (k *ELFKernel) taskLayout(d *dwarf.Data, off dwarf.Offset) error {
 	st, err := structType(d, off)
 	if err != nil {
 		return err
@@ -511,7 +438,7 @@ func (k *Kernel) taskLayout(d *dwarf.Data, off dwarf.Offset) error {
 	return nil
 }
 
-func (k *Kernel) mmLayout(d *dwarf.Data, off dwarf.Offset) error {
+func (k *ELFKernel) mmLayout(d *dwarf.Data, off dwarf.Offset) error {
 	st, err := structType(d, off)
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ import (
 	"vmapstack/target"
 )
 
-func loadReal(t *testing.T) *kernelsym.Kernel {
+func loadReal(t *testing.T) *kernelsym.ELFKernel {
 	t.Helper()
 	k, err := kernelsym.Load(kernelimg.ELF)
 	if err != nil {
@@ -162,7 +162,7 @@ func TestTasksOfBootedKernel(t *testing.T) {
 			if len(lines) == 0 {
 				t.Fatalf("no task lines on the console:\n%s", console)
 			}
-			tasks, err := k.Tasks(m.CPU().ReadLinear)
+			tasks, err := k.Tasks(kernelsym.Memory{Read: m.CPU().ReadLinear})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,7 +187,7 @@ func TestTasksOfBootedKernel(t *testing.T) {
 					t.Errorf("guard page %#x-%#x", g0, g1)
 				}
 			}
-			cur, err := k.Current(m.CPU().ReadLinear)
+			cur, err := k.Current(kernelsym.Memory{Read: m.CPU().ReadLinear})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -250,7 +250,7 @@ func (f fakeMem) u32(addr uint64, v uint32) {
 }
 
 // task writes a task_struct with the real kernel's layout.
-func (f fakeMem) task(k *kernelsym.Kernel, addr uint64, pid int32, comm string, state int32, stack, sp, mm uint64) {
+func (f fakeMem) task(k *kernelsym.ELFKernel, addr uint64, pid int32, comm string, state int32, stack, sp, mm uint64) {
 	l := k.Task
 	f.write(addr, make([]byte, l.Size))
 	f.u64(addr+l.Stack.Offset, stack)
@@ -282,7 +282,7 @@ func TestTasksFromMemory(t *testing.T) {
 		return f
 	}
 	f := base()
-	tasks, err := k.Tasks(f.read)
+	tasks, err := k.Tasks(kernelsym.Memory{Read: f.read})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func TestTasksFromMemory(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := base()
 			c.break_(f)
-			_, err := k.Tasks(f.read)
+			_, err := k.Tasks(kernelsym.Memory{Read: f.read})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err %v, want %q", err, c.want)
 			}
@@ -322,7 +322,7 @@ func TestTasksFromMemory(t *testing.T) {
 		for i := 3; i < k.TaskTableLen; i++ {
 			f.u64(k.TaskTable+uint64(8*i), 0)
 		}
-		tasks, err := k.Tasks(f.read)
+		tasks, err := k.Tasks(kernelsym.Memory{Read: f.read})
 		if err != nil || len(tasks) != 2 {
 			t.Fatalf("%d tasks, err %v", len(tasks), err)
 		}
@@ -330,14 +330,14 @@ func TestTasksFromMemory(t *testing.T) {
 	t.Run("current NULL", func(t *testing.T) {
 		f := base()
 		f.u64(k.CurrentTask, 0)
-		if _, err := k.Current(f.read); err == nil || !strings.Contains(err.Error(), "NULL") {
+		if _, err := k.Current(kernelsym.Memory{Read: f.read}); err == nil || !strings.Contains(err.Error(), "NULL") {
 			t.Fatalf("err %v", err)
 		}
 	})
 	t.Run("unknown state value", func(t *testing.T) {
 		f := base()
 		f.u32(t1+k.Task.State.Offset, 7)
-		tasks, err := k.Tasks(f.read)
+		tasks, err := k.Tasks(kernelsym.Memory{Read: f.read})
 		if err != nil || tasks[0].StateName != "7" {
 			t.Fatalf("state name %q err %v", tasks[0].StateName, err)
 		}
@@ -345,13 +345,13 @@ func TestTasksFromMemory(t *testing.T) {
 }
 
 func TestNoTaskModel(t *testing.T) {
-	var nilKernel *kernelsym.Kernel
-	zero := &kernelsym.Kernel{}
-	for _, k := range []*kernelsym.Kernel{nilKernel, zero} {
-		if _, err := k.Tasks(fakeMem{}.read); !errors.Is(err, kernelsym.ErrNoTaskModel) {
+	// The zero ELFKernel is what the monitor gets for a kernel file it
+	// cannot read.
+	for _, k := range []*kernelsym.ELFKernel{{}} {
+		if _, err := k.Tasks(kernelsym.Memory{Read: fakeMem{}.read}); !errors.Is(err, kernelsym.ErrNoTaskModel) {
 			t.Errorf("Tasks: %v", err)
 		}
-		if _, err := k.Current(fakeMem{}.read); !errors.Is(err, kernelsym.ErrNoTaskModel) {
+		if _, err := k.Current(kernelsym.Memory{Read: fakeMem{}.read}); !errors.Is(err, kernelsym.ErrNoTaskModel) {
 			t.Errorf("Current: %v", err)
 		}
 		if _, err := k.ReadTask(fakeMem{}.read, 0); !errors.Is(err, kernelsym.ErrNoTaskModel) {
@@ -400,7 +400,7 @@ func TestStripped(t *testing.T) {
 			if k.ThreadSize != kernelsym.DefaultThreadSize || k.ThreadSizeSource != "default" {
 				t.Errorf("thread size %d from %s", k.ThreadSize, k.ThreadSizeSource)
 			}
-			if _, err := k.Tasks(fakeMem{}.read); !errors.Is(err, kernelsym.ErrNoTaskModel) {
+			if _, err := k.Tasks(kernelsym.Memory{Read: fakeMem{}.read}); !errors.Is(err, kernelsym.ErrNoTaskModel) {
 				t.Errorf("Tasks: %v", err)
 			}
 		})
@@ -521,7 +521,7 @@ long nr_tasks;
 			f.u64(0x5000+40, 0x9ff0)
 			f.u32(0x5000+20, 3)
 			f.write(0x5000+4, []byte("x\x00"))
-			tasks, err := k.Tasks(f.read)
+			tasks, err := k.Tasks(kernelsym.Memory{Read: f.read})
 			if err != nil || len(tasks) != 1 || tasks[0].Stack != 0x9000 || tasks[0].SP != 0x9ff0 || tasks[0].Pid != 3 ||
 				tasks[0].Comm != "x" || tasks[0].StackEnd != 0x9000+c.threadSize || !tasks[0].Current {
 				t.Errorf("tasks %+v err %v", tasks, err)

@@ -10,7 +10,7 @@ import (
 // bytes it read; the machine's CPU().ReadLinear has this shape.
 type ReadFunc func(addr uint64, buf []byte) (int, error)
 
-// ErrNoTaskModel is returned by the task readers of a Kernel whose
+// ErrNoTaskModel is returned by the task readers of an ELFKernel whose
 // TasksOK is false.
 var ErrNoTaskModel = errors.New("kernelsym: the kernel has no task model (symbols or DWARF missing)")
 
@@ -81,7 +81,7 @@ func cString(b []byte) string {
 }
 
 // ReadTask reads the task_struct at addr.
-func (k *Kernel) ReadTask(read ReadFunc, addr uint64) (Task, error) {
+func (k *ELFKernel) ReadTask(read ReadFunc, addr uint64) (Task, error) {
 	if k == nil || !k.TasksOK {
 		return Task{}, ErrNoTaskModel
 	}
@@ -123,7 +123,7 @@ func (k *Kernel) ReadTask(read ReadFunc, addr uint64) (Task, error) {
 }
 
 // CurrentTaskAddr reads current_task.
-func (k *Kernel) CurrentTaskAddr(read ReadFunc) (uint64, error) {
+func (k *ELFKernel) CurrentTaskAddr(read ReadFunc) (uint64, error) {
 	if k == nil || !k.TasksOK {
 		return 0, ErrNoTaskModel
 	}
@@ -131,7 +131,8 @@ func (k *Kernel) CurrentTaskAddr(read ReadFunc) (uint64, error) {
 }
 
 // Current reads the task current_task points at.
-func (k *Kernel) Current(read ReadFunc) (Task, error) {
+func (k *ELFKernel) Current(mem Memory) (Task, error) {
+	read := mem.Read
 	a, err := k.CurrentTaskAddr(read)
 	if err != nil {
 		return Task{}, err
@@ -146,7 +147,8 @@ func (k *Kernel) Current(read ReadFunc) (Task, error) {
 
 // Tasks reads task_table[0 .. nr_tasks-1] (nr_tasks clamped to the
 // table's length; NULL slots skipped) and marks the current task.
-func (k *Kernel) Tasks(read ReadFunc) ([]Task, error) {
+func (k *ELFKernel) Tasks(mem Memory) ([]Task, error) {
+	read := mem.Read
 	if k == nil || !k.TasksOK {
 		return nil, ErrNoTaskModel
 	}
@@ -184,3 +186,28 @@ func (k *Kernel) Tasks(read ReadFunc) ([]Task, error) {
 	}
 	return tasks, nil
 }
+
+// Sync does nothing: an ELFKernel knows all it knows from its file.
+func (k *ELFKernel) Sync(Memory) {}
+
+// TaskModel says why the tasks cannot be read, or nil.
+func (k *ELFKernel) TaskModel() error {
+	switch {
+	case k == nil:
+		return ErrNoTaskModel
+	case k.TasksOK:
+		return nil
+	case !k.HasSymbols:
+		return errors.New("the kernel ELF has no symbol table")
+	case k.Missing != "":
+		return errors.New(k.Missing)
+	}
+	return ErrNoTaskModel
+}
+
+// StackSize returns THREAD_SIZE and where it comes from.
+func (k *ELFKernel) StackSize() (uint64, string) { return k.ThreadSize, k.ThreadSizeSource }
+
+// Stacks returns none: the mini kernel's IST stack has no guard page of
+// its own, and its tasks' stacks are the tasks'.
+func (k *ELFKernel) Stacks(Memory) ([]Stack, error) { return nil, nil }

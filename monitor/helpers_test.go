@@ -160,7 +160,7 @@ func unitMachine(t *testing.T) (*target.Machine, uint64) {
 }
 
 // noSymbols is what Load returns for a kernel without symbols.
-func noSymbols(t *testing.T) *kernelsym.Kernel {
+func noSymbols(t *testing.T) *kernelsym.ELFKernel {
 	k, err := kernelsym.Load(haltKernel())
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ import (
 type overflowEnv struct {
 	m            *target.Machine
 	stop         target.Stop
-	k            *kernelsym.Kernel
+	k            *kernelsym.ELFKernel
 	st           cpu.State
 	stack        uint64 // current_task->stack, read from memory
 	consoleStack uint64 // the "task 1 \"recurse\": stack 0x..." console line
@@ -281,17 +281,17 @@ func TestEveryCommandHasATest(t *testing.T) {
 // scan finds the same stack as task_struct.stack.
 func TestStackScanMatchesSymbols(t *testing.T) {
 	e := bootOverflow(t)
-	out := runOK(t, New(e.m, &kernelsym.Kernel{}), "stack")
+	out := runOK(t, New(e.m, &kernelsym.ELFKernel{}), "stack")
 	contains(t, out, "source             page-table scan",
 		fmt.Sprintf("stack              %s-%s  16K", hex16(e.stack), hex16(e.stack+16384)),
 		fmt.Sprintf("rsp                %s  (RSP interrupted by #DF", hex16(e.stack)),
 		"cr2 in guard page  yes")
 	// tasks needs the symbols.
-	if err := New(e.m, &kernelsym.Kernel{}).Run("tasks", &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "no kernel symbols") {
+	if err := New(e.m, &kernelsym.ELFKernel{}).Run("tasks", &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "no kernel symbols") {
 		t.Errorf("tasks without symbols: %v", err)
 	}
 	// DescribeStop still says where CR2 is, as far as the tables tell.
-	msg := New(e.m, &kernelsym.Kernel{}).DescribeStop(e.stop)
+	msg := New(e.m, &kernelsym.ELFKernel{}).DescribeStop(e.stop)
 	contains(t, msg, "#DF: #PF (error 0x2, CR2="+hex16(e.st.CR2), "CR2 is 8 bytes below mapped memory at "+hex16(e.stack)+": a guard page?")
 }
 
@@ -301,7 +301,7 @@ func TestPTTasksScenario(t *testing.T) {
 		t.Fatalf("scenario=tasks stopped with %v", st)
 	}
 	mon := New(m, nil)
-	tasks, err := mon.Kernel().Tasks(m.CPU().ReadLinear)
+	tasks, err := mon.Kernel().Tasks(kernelsym.Memory{Read: m.CPU().ReadLinear})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ import (
 // stopped.
 type Monitor struct {
 	m *target.Machine
-	k *kernelsym.Kernel
+	k kernelsym.Kernel
 
 	phys bool
 
@@ -44,21 +44,26 @@ type Monitor struct {
 }
 
 // New returns a monitor for m. k is what is known of m's kernel; nil
-// loads it from m.Kernel() (a kernel whose symbols cannot be read is
-// then treated as one without symbols).
-func New(m *target.Machine, k *kernelsym.Kernel) *Monitor {
+// chooses the model from m's kernel file (kernelsym.ForImage): Linux's
+// from its memory, the mini kernel's from its ELF (a kernel whose
+// symbols cannot be read is then treated as one without symbols).
+func New(m *target.Machine, k kernelsym.Kernel) *Monitor {
 	if k == nil {
-		_, elf := m.Kernel()
+		_, image := m.Kernel()
 		var err error
-		if k, err = kernelsym.Load(elf); err != nil {
-			k = &kernelsym.Kernel{Missing: err.Error(), ThreadSize: kernelsym.DefaultThreadSize, ThreadSizeSource: "default"}
+		if k, err = kernelsym.Load(image); err != nil {
+			k = &kernelsym.ELFKernel{Missing: err.Error(), ThreadSize: kernelsym.DefaultThreadSize, ThreadSizeSource: "default"}
 		}
 	}
 	return &Monitor{m: m, k: k}
 }
 
-// Kernel returns what the monitor knows of the kernel.
-func (mon *Monitor) Kernel() *kernelsym.Kernel { return mon.k }
+// Kernel returns what the monitor knows of the kernel, brought up to
+// date with the stopped machine.
+func (mon *Monitor) Kernel() kernelsym.Kernel {
+	mon.k.Sync(mon.memory())
+	return mon.k
+}
 
 // PhysMode reports whether memory packets address physical memory
 // (`monitor phys on`, or Qqemu.PhyMemMode:1 through SetPhysMode).
@@ -122,6 +127,7 @@ func (mon *Monitor) Run(line string, out io.Writer) (err error) {
 			err = fmt.Errorf("monitor: internal error in %q: %v", line, r)
 		}
 	}()
+	mon.k.Sync(mon.memory())
 	f := strings.Fields(line)
 	if len(f) == 0 {
 		return mon.cmdHelp(nil, out)
@@ -157,6 +163,29 @@ func (mon *Monitor) cmdHelp(args []string, out io.Writer) error {
 func (mon *Monitor) cpu() *cpu.CPU            { return mon.m.CPU() }
 func (mon *Monitor) state() cpu.State         { return mon.m.CPU().State() }
 func (mon *Monitor) read() kernelsym.ReadFunc { return mon.m.CPU().ReadLinear }
+
+// readPhys reads guest RAM at a physical address.
+func (mon *Monitor) readPhys(addr uint64, buf []byte) (int, error) {
+	ram := mon.m.RAM()
+	if addr >= uint64(len(ram)) {
+		return 0, fmt.Errorf("physical %#x: outside RAM (%#x bytes)", addr, len(ram))
+	}
+	n := copy(buf, ram[addr:])
+	if n < len(buf) {
+		return n, fmt.Errorf("physical %#x: outside RAM (%#x bytes)", addr+uint64(n), len(ram))
+	}
+	return n, nil
+}
+
+// memory is the stopped machine as the kernel models read it.
+func (mon *Monitor) memory() kernelsym.Memory {
+	return kernelsym.Memory{
+		Read:     mon.m.CPU().ReadLinear,
+		ReadPhys: mon.readPhys,
+		PhysSize: mon.m.MemoryBytes(),
+		Instret:  mon.m.Instret(),
+	}
+}
 
 func tooMany(cmd string, args []string, n int) error {
 	if len(args) > n {
@@ -305,24 +334,17 @@ type bitName struct {
 // tasks returns the kernel's tasks, or an error that says why they are
 // unknown.
 func (mon *Monitor) tasks() ([]kernelsym.Task, error) {
-	if !mon.k.TasksOK {
+	if err := mon.k.TaskModel(); err != nil {
 		return nil, mon.noSymbols()
 	}
 	if mon.state().CR0&x86.CR0PG == 0 {
 		return nil, fmt.Errorf("paging is off (CR0.PG=0): the kernel's variables are not at their virtual addresses yet")
 	}
-	return mon.k.Tasks(mon.read())
+	return mon.k.Tasks(mon.memory())
 }
 
 func (mon *Monitor) noSymbols() error {
-	why := mon.k.Missing
-	if !mon.k.HasSymbols {
-		why = "the kernel ELF has no symbol table"
-	}
-	if why == "" {
-		why = "no task model"
-	}
-	return fmt.Errorf("no kernel symbols for tasks: %s", why)
+	return fmt.Errorf("no kernel symbols for tasks: %w", mon.k.TaskModel())
 }
 
 // findTask finds a task by name or pid.

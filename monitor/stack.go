@@ -32,7 +32,8 @@ func (mon *Monitor) scanStack(cr3, addr uint64) (bottom, top uint64, err error) 
 		_, ok := mon.cpu().Translate(cr3, a)
 		return ok && canonical(a)
 	}
-	limit := 2 * mon.k.ThreadSize
+	size, _ := mon.k.StackSize()
+	limit := 2 * size
 	if limit == 0 {
 		limit = 2 * kernelsym.DefaultThreadSize
 	}
@@ -66,11 +67,11 @@ func (mon *Monitor) stackOf(arg string) (stackInfo, error) {
 		return si, fmt.Errorf("stack: paging is off (CR0.PG=0): the kernel has no vmapped stacks yet")
 	}
 	rsp := st.GPR[cpu.RSP]
-	if mon.k.TasksOK {
+	if mon.k.TaskModel() == nil {
 		var t kernelsym.Task
 		var err error
 		if arg == "" {
-			t, err = mon.k.Current(mon.read())
+			t, err = mon.k.Current(mon.memory())
 		} else {
 			t, err = mon.findTask(arg)
 		}
@@ -78,7 +79,8 @@ func (mon *Monitor) stackOf(arg string) (stackInfo, error) {
 			return si, fmt.Errorf("stack: %w", err)
 		}
 		si.task = &t
-		si.source = fmt.Sprintf("kernel symbols (task_struct.stack; THREAD_SIZE %s from %s)", fmtSize(mon.k.ThreadSize), mon.k.ThreadSizeSource)
+		size, from := mon.k.StackSize()
+		si.source = fmt.Sprintf("kernel symbols (task_struct.stack; THREAD_SIZE %s from %s)", fmtSize(size), from)
 		si.bottom, si.top = t.Stack, t.StackEnd
 		if t.Current {
 			si.rsp, si.rspFrom = rsp, "RSP"
@@ -316,12 +318,13 @@ func mmCR3(mon *Monitor, cr3, pgd uint64) string {
 //	#DF: #PF (error 0x2, CR2=0xffffc90000003ff8) could not be delivered at RIP=0xffffffff801021fe RSP=0xffffc90000004000; CR2 is 8 bytes below the stack of task "recurse" (0xffffc90000004000-0xffffc90000008000)
 //
 // k may be nil (it is then loaded from the machine's kernel).
-func DescribeStop(m *target.Machine, k *kernelsym.Kernel, st target.Stop) string {
+func DescribeStop(m *target.Machine, k kernelsym.Kernel, st target.Stop) string {
 	return New(m, k).DescribeStop(st)
 }
 
 // DescribeStop is the package function with the monitor's kernel.
 func (mon *Monitor) DescribeStop(st target.Stop) string {
+	mon.k.Sync(mon.memory())
 	switch st.Kind {
 	case target.StopBreakOn:
 		if st.Event != nil {
@@ -414,7 +417,7 @@ func (mon *Monitor) cr2Clause(cr2 uint64) string {
 	if d := mon.k.Describe(cr2); d != "" {
 		return fmt.Sprintf("CR2 is at <%s>, not in a guard page (%s)", d, m)
 	}
-	if !mon.k.TasksOK {
+	if mon.k.TaskModel() != nil {
 		// No symbols: a vmalloc address whose page is unmapped but whose
 		// next page is mapped looks like a guard page.
 		if !strings.HasPrefix(m, "present") {

@@ -481,7 +481,7 @@ func TestNoPanics(t *testing.T) {
 		"on", "off", "all", "\x00", "é", "9999999999999999999999", "0x8000000000000000", "swapper", "16"}
 	states := map[string]func(t *testing.T) *Monitor{
 		"unit":  func(t *testing.T) *Monitor { m, _ := unitMachine(t); return New(m, noSymbols(t)) },
-		"fresh": func(t *testing.T) *Monitor { m, _ := newTiny(); return New(m, &kernelsym.Kernel{}) },
+		"fresh": func(t *testing.T) *Monitor { m, _ := newTiny(); return New(m, &kernelsym.ELFKernel{}) },
 		"real kernel at entry": func(t *testing.T) *Monitor {
 			m, _ := bootKernel(t, "scenario=overflow", "", 0)
 			return New(m, nil)
