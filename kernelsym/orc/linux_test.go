@@ -264,6 +264,30 @@ func entrySyscall64(t *testing.T, f *elf.File) uint64 {
 	return textSec.Addr + uint64(i)
 }
 
+// firstCall decodes the code from pc on to its first CALL, which must be
+// direct, and returns the return address and the callee.
+func firstCall(t *testing.T, f *elf.File, pc uint64) (ret, callee uint64) {
+	textSec, text := sectionData(t, f, ".text")
+	start := pc
+	for pc < start+0x200 {
+		inst, err := x86asm.Decode(text[pc-textSec.Addr:], 64)
+		if err != nil {
+			t.Fatalf("decoding at %#x: %v", pc, err)
+		}
+		if inst.Op == x86asm.CALL {
+			rel, ok := inst.Args[0].(x86asm.Rel)
+			if !ok {
+				t.Fatalf("call at %#x is not direct: %v", pc, inst)
+			}
+			ret = pc + uint64(inst.Len)
+			return ret, ret + uint64(int64(rel))
+		}
+		pc += uint64(inst.Len)
+	}
+	t.Fatalf("no call in 0x200 bytes from %#x", start)
+	return 0, 0
+}
+
 // TestLinuxSyscallEntry: entry_SYSCALL_64 starts with the end of the
 // stack (UNWIND_HINT_EMPTY) and, once PUSH_AND_CLEAR_REGS has built the
 // pt_regs, has a regs entry at SP; the return address of its call to
@@ -295,27 +319,7 @@ func TestLinuxSyscallEntry(t *testing.T) {
 	}
 
 	// The first CALL after it is do_syscall_64's.
-	textSec, text := sectionData(t, f, ".text")
-	var ret, callee uint64
-	for pc := regsAt; pc < regsAt+0x100; {
-		inst, err := x86asm.Decode(text[pc-textSec.Addr:], 64)
-		if err != nil {
-			t.Fatalf("decoding entry_SYSCALL_64 at %#x: %v", pc, err)
-		}
-		if inst.Op == x86asm.CALL {
-			rel, ok := inst.Args[0].(x86asm.Rel)
-			if !ok {
-				t.Fatalf("call at %#x is not direct: %v", pc, inst)
-			}
-			ret = pc + uint64(inst.Len)
-			callee = ret + uint64(int64(rel))
-			break
-		}
-		pc += uint64(inst.Len)
-	}
-	if ret == 0 {
-		t.Fatalf("no call after %#x", regsAt)
-	}
+	ret, callee := firstCall(t, f, regsAt)
 	t.Logf("entry_SYSCALL_64 at %#x, pt_regs complete at %#x, calls do_syscall_64 at %#x, returning to %#x", sysc, regsAt, callee, ret)
 	if e, ok := tab.Find(callee); !ok || e != (Entry{SPOffset: 8, SPReg: RegSP, Type: TypeCall}) {
 		t.Errorf("do_syscall_64 at %#x: %v", callee, e)
@@ -343,5 +347,66 @@ func TestLinuxSyscallEntry(t *testing.T) {
 	frames, err = u.UnwindFrom(sysc, regsAddr, 0, true)
 	if err != nil || len(frames) != 1 {
 		t.Errorf("from entry_SYSCALL_64: %d frames, %v", len(frames), err)
+	}
+}
+
+// doubleFaultEntry finds asm_exc_double_fault through the kernel's own
+// IDT description: the struct idt_data of def_idts (in .init.data) for
+// vector 8, __KERNEL_CS, an interrupt gate on IST 1 (ISTG(X86_TRAP_DF,
+// asm_exc_double_fault, IST_INDEX_DF)): vector, segment, the 16-bit
+// idt_bits 0x8e01, then at offset 16 the handler's address.
+func doubleFaultEntry(t *testing.T, f *elf.File) uint64 {
+	sec, data := sectionData(t, f, ".init.data")
+	pat := []byte{8, 0, 0, 0, 0x10, 0, 0, 0, 0x01, 0x8e}
+	i := bytes.Index(data, pat)
+	if i < 0 || i+24 > len(data) || bytes.Contains(data[i+1:], pat) {
+		t.Fatalf("the #DF gate's idt_data is not in .init.data once")
+	}
+	addr := binary.LittleEndian.Uint64(data[i+16:])
+	t.Logf("def_idts' #DF entry at %#x: asm_exc_double_fault at %#x", sec.Addr+uint64(i), addr)
+	return addr
+}
+
+// TestLinuxDoubleFault unwinds from where the machine stops when it
+// delivers a #DF (RIP at asm_exc_double_fault, RSP below the error code
+// and IRET frame on the #DF IST stack) of a task that overflowed in
+// do_syscall_64: the IRET frame leads to the task stack, then the
+// syscall's pt_regs to user mode, all with the kernel's own entries.
+func TestLinuxDoubleFault(t *testing.T) {
+	f := vmlinux61(t)
+	tab, _, _, _ := kernelTable(t, f)
+	df := doubleFaultEntry(t, f)
+	i, ok := tab.Index(df)
+	ip, e := tab.At(i)
+	if !ok || ip != df || e != (Entry{SPOffset: 8, SPReg: RegSP, Type: TypeRegsPartial}) {
+		t.Fatalf("asm_exc_double_fault at %#x: entry at %#x is %v, want the IRET frame above an error code (sp:sp+8, regs (partial))", df, ip, e)
+	}
+
+	// do_syscall_64 and the return address into entry_SYSCALL_64.
+	ret, callee := firstCall(t, f, entrySyscall64(t, f))
+
+	m := newMachine()
+	const regsAddr = taskEnd - PtRegsSize
+	user := Regs{IP: 0x7f0000001234, CS: userCS, Flags: 0x246, SP: 0x7ffc00001000, SS: userSS}
+	m.putRegs(regsAddr, user)
+	m.put(regsAddr-8, ret)
+	// The fault hit do_syscall_64's first instruction; the CPU pushed
+	// the error code (0) and the IRET frame on IST 1.
+	m.put(dfEnd-48, 0, callee, kernelCS, 0x10046, regsAddr-8, kernelSS)
+	u := &Unwinder{Mem: m.mem().read, Tables: tab, Stacks: Stacks(m.mem().read,
+		Stack{Begin: taskBegin, End: taskEnd, Kind: KindTask},
+		Stack{Begin: dfBegin, End: dfEnd, Kind: KindDF})}
+	frames, err := u.Unwind(Regs{IP: df, SP: dfEnd - 48, CS: kernelCS, SS: kernelSS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFrames(t, frames, []brief{
+		{PC: df, SP: dfEnd - 48, Exact: true, Kind: KindDF, Reliable: true},
+		{PC: callee, SP: regsAddr - 8, RetAddr: dfEnd - 40, Exact: true, Kind: KindTask, RegsAddr: dfEnd - 40 - IretFrameOffset, Partial: true, Reliable: true},
+		{PC: ret, SP: regsAddr, RetAddr: regsAddr - 8, Kind: KindTask, Reliable: true},
+		{PC: user.IP, SP: user.SP, RetAddr: regsAddr + IretFrameOffset, Exact: true, Kind: KindTask, RegsAddr: regsAddr, Reliable: true},
+	})
+	if n := frames[0].Stack.Next; n != regsAddr-8 {
+		t.Errorf("#DF stack's Next = %#x, want the interrupted RSP", n)
 	}
 }
