@@ -143,6 +143,7 @@ func (c *CPU) reset() {
 	c.idtr = DTR{Limit: 0xffff}
 	c.cr0 = 0x60000010
 	c.cr2, c.cr3, c.cr4, c.cr8, c.efer = 0, 0, 0, 0, 0
+	c.dr = [8]uint64{6: dr6Fixed1, 7: dr7Fixed1}
 	c.apicBase = 0xfee00900
 	c.resetMSRs()
 	c.fpu = fpuState{FCTRL: 0x37f, FTAG: 0xffff, MXCSR: 0x1f80}

@@ -16,13 +16,9 @@ func (c *CPU) mov(in *inst) {
 	case s.kind == argCR:
 		c.setReg(d.reg, d.size, c.readCR(s.reg))
 	case d.kind == argDR:
-		// Debug registers are stored for the debugger's view only: no
-		// hardware breakpoints are armed from them.
-		c.privileged()
-		c.dr[d.reg&7] = c.getReg(s.reg, s.size)
+		c.movToDR(d.reg, c.getReg(s.reg, s.size))
 	case s.kind == argDR:
-		c.privileged()
-		c.setReg(d.reg, d.size, c.dr[s.reg&7])
+		c.setReg(d.reg, d.size, c.readDR(s.reg))
 	case s.kind == argSeg:
 		// A store of a segment register to memory is 16 bits; to a
 		// register it zero-extends to the operand size.

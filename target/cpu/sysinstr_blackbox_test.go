@@ -520,3 +520,84 @@ func TestPOPCNTIsUD(t *testing.T) {
 		t.Errorf("POPCNT: vector %d, want #UD", v)
 	}
 }
+
+// TestDebugRegisters: MOV to/from DRn (SDM Vol. 2 MOV—Move to/from Debug
+// Registers; Vol. 3B 18.2, Figure 18-1). DR6 bits 4-11 and 16-31 read as
+// 1 and bit 12 as 0; DR7 bit 10 reads as 1 and bits 11, 12, 14, 15 as 0
+// (qemu64 has no RTM); after reset DR6 is FFFF0FF0H and DR7 00000400H
+// (Vol. 3A Table 9-1). DR4 and DR5 alias DR6 and DR7 when CR4.DE is
+// clear and are #UD when it is set; a 1 in bits 63:32 of DR6 or DR7 is
+// #GP(0). Linux's oops prints DR0-DR7 whenever DR6 or DR7 differ from
+// their defaults.
+func TestDebugRegisters(t *testing.T) {
+	reads := `
+	movq %dr0, %r8
+	movq %dr6, %r9
+	movq %dr7, %r10
+	movq %dr4, %r11
+	movq %dr5, %r12`
+	type want struct{ dr0, dr6, dr7 uint64 }
+	cases := []struct {
+		name string
+		src  string // runs before reads
+		want want
+	}{
+		{"reset", "", want{0, 0xffff0ff0, 0x400}},
+		{"zeros", "xorl %eax, %eax; movq %rax, %dr6; movq %rax, %dr7", want{0, 0xffff0ff0, 0x400}},
+		{"ones", "movl $0xffffffff, %eax; movq %rax, %dr6; movq %rax, %dr7", want{0, 0xffffefff, 0xffff27ff}},
+		{"linux", "movl $0xffff0ff0, %eax; movq %rax, %dr6; movl $0x400, %eax; movq %rax, %dr7", want{0, 0xffff0ff0, 0x400}},
+		{"status", "movl $0x4001, %eax; movq %rax, %dr6; movl $0x2003, %eax; movq %rax, %dr7", want{0, 0xffff4ff1, 0x2403}},
+		{"dr0 64-bit", "movq $0xffffc90000003ff8, %rax; movq %rax, %dr0", want{0xffffc90000003ff8, 0xffff0ff0, 0x400}},
+		{"dr4 dr5 alias", "movl $0x1, %eax; movq %rax, %dr4; movl $0x2, %eax; movq %rax, %dr5", want{0, 0xffff0ff1, 0x402}},
+	}
+	var srcs []string
+	for _, c := range cases {
+		srcs = append(srcs, c.src+reads)
+	}
+	assemble(t, 64, srcs...)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := newAsm(t, 64, c.src+reads, nil).complete()
+			got := want{st.GPR[cpu.R8], st.GPR[cpu.R9], st.GPR[cpu.R10]}
+			if got != c.want {
+				t.Errorf("DR0 %#x DR6 %#x DR7 %#x, want %#x %#x %#x", got.dr0, got.dr6, got.dr7, c.want.dr0, c.want.dr6, c.want.dr7)
+			}
+			if st.GPR[cpu.R11] != got.dr6 || st.GPR[cpu.R12] != got.dr7 {
+				t.Errorf("DR4 %#x DR5 %#x, want DR6's %#x and DR7's %#x with CR4.DE clear", st.GPR[cpu.R11], st.GPR[cpu.R12], got.dr6, got.dr7)
+			}
+		})
+	}
+
+	faults := []struct {
+		name string
+		src  string
+		de   bool // CR4.DE
+		vec  int
+	}{
+		{"dr6 bit 32", "movq $0x1ffff0ff0, %rax; movq %rax, %dr6", false, vGP},
+		{"dr7 bit 63", "movq $0x8000000000000400, %rax; movq %rax, %dr7", false, vGP},
+		{"read dr4 with CR4.DE", "movq %dr4, %rax", true, vUD},
+		{"write dr5 with CR4.DE", "movq %rax, %dr5", true, vUD},
+		{"read dr6 at CPL 3", "movq %dr6, %rax", false, vGP},
+	}
+	srcs = srcs[:0]
+	for _, f := range faults {
+		srcs = append(srcs, f.src)
+	}
+	assemble(t, 64, srcs...)
+	for _, f := range faults {
+		t.Run(f.name, func(t *testing.T) {
+			m := newAsm(t, 64, f.src, func(ram []byte, s *cpu.State) {
+				if f.de {
+					s.CR4 |= 1 << 3
+				}
+				if f.name == "read dr6 at CPL 3" {
+					userMode(s)
+				}
+			})
+			if v := m.runToHandler(); v != f.vec {
+				t.Errorf("vector %d, want %d", v, f.vec)
+			}
+		})
+	}
+}

@@ -296,6 +296,59 @@ func (c *CPU) readCR(n uint8) uint64 {
 	return 0
 }
 
+// Debug registers (SDM Vol. 3B 18.2, Figure 18-1). DR6 and DR7 have
+// bits that always read as 1 or as 0, whatever was written; the values
+// after reset and INIT are DR6 FFFF0FF0H and DR7 00000400H (Vol. 3A
+// Table 9-1). Linux prints DR0-DR7 in an oops unless they hold exactly
+// those defaults (__show_regs), so DR6 and DR7 reading 0 show there.
+const (
+	dr6Fixed1 = 0xffff0ff0 // bits 4-11 and 16-31 (no RTM, no bus-lock detection)
+	dr6Fixed0 = 1 << 12
+	dr7Fixed1 = 1 << 10
+	dr7Fixed0 = 1<<11 | 1<<12 | 1<<14 | 1<<15 // bit 11 is RTM, which qemu64 lacks
+)
+
+// debugReg returns the index in c.dr that MOV's DRn names: DR4 and DR5
+// are aliases of DR6 and DR7 unless CR4.DE is set, when they are #UD
+// (Vol. 2 MOV—Move to/from Debug Registers; Vol. 3B 18.2.2).
+func (c *CPU) debugReg(n uint8) uint8 {
+	c.privileged()
+	n &= 7
+	if n == 4 || n == 5 {
+		if c.cr4&x86.CR4DE != 0 {
+			c.raise(x86.VecUD)
+		}
+		n += 2
+	}
+	return n
+}
+
+// readDR is MOV from DRn. Debug registers are stored for the debugger's
+// view and the guest's own reads: no hardware breakpoints are armed from
+// them.
+func (c *CPU) readDR(n uint8) uint64 {
+	return c.dr[c.debugReg(n)]
+}
+
+// movToDR is MOV to DRn: a 1 in bits 63:32 of DR6 or DR7 is #GP(0); the
+// fixed bits keep their values.
+func (c *CPU) movToDR(n uint8, v uint64) {
+	n = c.debugReg(n)
+	switch n {
+	case 6:
+		if v>>32 != 0 {
+			c.raiseErr(x86.VecGP, 0)
+		}
+		v = v&^dr6Fixed0 | dr6Fixed1
+	case 7:
+		if v>>32 != 0 {
+			c.raiseErr(x86.VecGP, 0)
+		}
+		v = v&^dr7Fixed0 | dr7Fixed1
+	}
+	c.dr[n] = v
+}
+
 // movToCR writes a control register with the checks of SDM Vol. 3A 2.5
 // and the long-mode activation rule of 9.8.5: setting CR0.PG with
 // EFER.LME=1 (and CR4.PAE=1) sets EFER.LMA.
