@@ -38,9 +38,14 @@ const RTCBase = "2025-01-01T00:00:00"
 //     about 30% of TCG's speed (3.6 s instead of 2.8 s on the CI machine);
 //   - -rtc base=RTCBase,clock=vm: the CMOS clock our machine has.
 func QEMUArgs(kernel, initrd string) []string {
+	return QEMUArgsAppend(kernel, initrd, Append)
+}
+
+// QEMUArgsAppend is QEMUArgs with the kernel command line cmdline.
+func QEMUArgsAppend(kernel, initrd, cmdline string) []string {
 	return []string{
 		"-nographic", "-no-reboot", "-m", strconv.Itoa(MemoryMiB),
-		"-kernel", kernel, "-initrd", initrd, "-append", Append,
+		"-kernel", kernel, "-initrd", initrd, "-append", cmdline,
 		"-icount", "shift=0,sleep=off",
 		"-rtc", "base=" + RTCBase + ",clock=vm",
 	}
@@ -49,9 +54,14 @@ func QEMUArgs(kernel, initrd string) []string {
 // StubArgs returns cmd/stub's arguments for the same boot (docs/design.md §5),
 // with COM1 written to the file serial.
 func StubArgs(kernel, initrd, serial string) []string {
+	return StubArgsAppend(kernel, initrd, serial, Append)
+}
+
+// StubArgsAppend is StubArgs with the kernel command line cmdline.
+func StubArgsAppend(kernel, initrd, serial, cmdline string) []string {
 	return []string{
 		"--listen", "none",
-		"--kernel", kernel, "--initrd", initrd, "--append", Append,
+		"--kernel", kernel, "--initrd", initrd, "--append", cmdline,
 		"--memory", strconv.Itoa(MemoryMiB) + "M",
 		"--serial", serial,
 	}
@@ -59,10 +69,12 @@ func StubArgs(kernel, initrd, serial string) []string {
 
 // Files are the kernel and the initramfs images of the boots.
 type Files struct {
-	Kernel      string // Debian's bzImage
-	Release     string // its uname -r
-	Initrd      string // the workload initramfs (gzipped newc)
-	ShellInitrd string // the interactive one (ShellInitramfs)
+	Kernel        string // Debian's bzImage
+	Release       string // its uname -r
+	KernelVersion string // its package's version, e.g. 6.1.192-3
+	Busybox       string // Debian's static busybox
+	Initrd        string // the workload initramfs (gzipped newc)
+	ShellInitrd   string // the interactive one (ShellInitramfs)
 }
 
 // Prepare fetches Debian's packages into the cache dir (debian.CacheDir
@@ -82,7 +94,7 @@ func Prepare(ctx context.Context, dir string) (*Files, error) {
 	if err != nil {
 		return nil, fmt.Errorf("linuxtest: %w", err)
 	}
-	f := &Files{Kernel: l.Kernel, Release: l.Release}
+	f := &Files{Kernel: l.Kernel, Release: l.Release, KernelVersion: l.KernelPackage.Version, Busybox: l.Busybox}
 	if f.Initrd, err = writeImage(dir, bb, Initramfs); err != nil {
 		return nil, err
 	}

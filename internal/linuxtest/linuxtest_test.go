@@ -135,6 +135,20 @@ func cpioEntries(t *testing.T, b []byte) map[string][2]string {
 	}
 }
 
+// imageEntries lists the members of a gzipped newc image as cpioEntries does.
+func imageEntries(t *testing.T, gz []byte) map[string][2]string {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cpioEntries(t, raw)
+}
+
 func TestInitramfs(t *testing.T) {
 	busybox := []byte("\x7fELF busybox")
 	gz, err := Initramfs(busybox)
@@ -145,15 +159,7 @@ func TestInitramfs(t *testing.T) {
 	if err != nil || !bytes.Equal(gz, again) {
 		t.Fatalf("two builds differ (%v): the initramfs must be reproducible", err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	es := cpioEntries(t, raw)
+	es := imageEntries(t, gz)
 	check := func(name, mode, data string) {
 		t.Helper()
 		e, ok := es[name]
@@ -174,7 +180,7 @@ func TestInitramfs(t *testing.T) {
 	for _, a := range Applets {
 		check("bin/"+a, "a1ff", "busybox")
 	}
-	zr, err = gzip.NewReader(strings.NewReader(es["data/go.gz"][1]))
+	zr, err := gzip.NewReader(strings.NewReader(es["data/go.gz"][1]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +188,7 @@ func TestInitramfs(t *testing.T) {
 	if err != nil || !bytes.Equal(payload, GoPayload()) {
 		t.Errorf("data/go.gz does not hold GoPayload (%v)", err)
 	}
-	for name, script := range map[string]string{"init.sh": InitScript, "shell.sh": ShellInitScript} {
+	for name, script := range map[string]string{"init.sh": InitScript, "shell.sh": ShellInitScript, "overflow.sh": OverflowInitScript} {
 		if !strings.HasPrefix(script, "#!/bin/busybox sh\n") {
 			t.Errorf("%s does not start with #!/bin/busybox sh", name)
 		}
@@ -194,23 +200,17 @@ func TestInitramfs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if zr, err = gzip.NewReader(bytes.NewReader(sh)); err != nil {
-		t.Fatal(err)
-	}
-	if raw, err = io.ReadAll(zr); err != nil {
-		t.Fatal(err)
-	}
-	if got := cpioEntries(t, raw)["init"]; got != [2]string{"81ed", ShellInitScript} {
+	if got := imageEntries(t, sh)["init"]; got != [2]string{"81ed", ShellInitScript} {
 		t.Errorf("ShellInitramfs /init: %.60q", got)
 	}
 }
 
-// TestInitScriptSyntax parses init.sh and shell.sh with the host's POSIX shell: busybox
+// TestInitScriptSyntax parses init.sh, shell.sh and overflow.sh with the host's POSIX shell: busybox
 // ash accepts what dash does here (no bashisms), and a syntax error would
 // otherwise show only as a kernel panic in the boot tests.
 func TestInitScriptSyntax(t *testing.T) {
 	sh := testtool.Require(t, "sh")
-	for name, script := range map[string]string{"init.sh": InitScript, "shell.sh": ShellInitScript} {
+	for name, script := range map[string]string{"init.sh": InitScript, "shell.sh": ShellInitScript, "overflow.sh": OverflowInitScript} {
 		p := filepath.Join(t.TempDir(), name)
 		if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
 			t.Fatal(err)

@@ -96,7 +96,9 @@ func ShellInitramfs(busybox []byte) ([]byte, error) {
 	return initramfsWith(busybox, ShellInitScript)
 }
 
-func initramfsWith(busybox []byte, init string) ([]byte, error) {
+// initramfsWith returns Initramfs's archive with init as /init and the
+// extra entries added.
+func initramfsWith(busybox []byte, init string, extra ...initramfs.Entry) ([]byte, error) {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz) // no name, no time: the same bytes every time
 	if _, err := zw.Write(GoPayload()); err != nil {
@@ -124,6 +126,7 @@ func initramfsWith(busybox []byte, init string) ([]byte, error) {
 		initramfs.Entry{Name: "proc", Type: initramfs.TypeDir, Perm: 0o555},
 		initramfs.Entry{Name: "tmp", Type: initramfs.TypeDir, Perm: 0o777 | fs.ModeSticky},
 	)
+	es = append(es, extra...)
 	b, err := initramfs.Archive(es, true)
 	if err != nil {
 		return nil, fmt.Errorf("linuxtest: initramfs: %w", err)

@@ -14,7 +14,19 @@
 // Both live in the Debian cache (internal/debian.CacheDir); -o copies the
 // initramfs elsewhere.
 //
-// Usage: go run ./internal/linuxtest/cmd/mkinitramfs [-o initrd.img]
+// With -overflow DIR it also builds the stack-overflow test module
+// (internal/linuxtest/overflowmod) in DIR/overflowmod against
+// /usr/src/linux-headers-<release>, which must be the kernel's package
+// version (apt-get install linux-headers-cloud-amd64), writes the overflow
+// initramfs into DIR, and prints the same for that boot:
+//
+//	OVERFLOW_KO=/…/overflowmod/overflow.ko
+//	OVERFLOW_INITRD=/…/initrd-….img
+//	OVERFLOW_APPEND='… no_hash_pointers nokaslr randomize_kstack_offset=off'
+//	OVERFLOW_QEMU_ARGS=(…)
+//	OVERFLOW_STUB_ARGS=(…)
+//
+// Usage: go run ./internal/linuxtest/cmd/mkinitramfs [-o initrd.img] [-overflow DIR]
 package main
 
 import (
@@ -32,14 +44,15 @@ import (
 func main() {
 	out := flag.String("o", "", "also copy the initramfs to this file (default: print its path in the cache)")
 	serial := flag.String("serial", "com1.log", "the file STUB_ARGS sends COM1 to")
+	overflow := flag.String("overflow", "", "also build overflow.ko and the overflow initramfs in this directory")
 	flag.Parse()
-	if err := run(*out, *serial); err != nil {
+	if err := run(*out, *serial, *overflow); err != nil {
 		fmt.Fprintf(os.Stderr, "mkinitramfs: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(out, serial string) error {
+func run(out, serial, overflow string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	f, err := linuxtest.Prepare(ctx, "")
@@ -63,6 +76,23 @@ func run(out, serial string) error {
 	fmt.Printf("APPEND=%s\n", quote(linuxtest.Append))
 	fmt.Printf("QEMU_ARGS=(%s)\n", quoteAll(linuxtest.QEMUArgs(f.Kernel, initrd)))
 	fmt.Printf("STUB_ARGS=(%s)\n", quoteAll(linuxtest.StubArgs(f.Kernel, initrd, serial)))
+	if overflow == "" {
+		return nil
+	}
+	if overflow, err = filepath.Abs(overflow); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(overflow, 0o755); err != nil {
+		return err
+	}
+	o, err := linuxtest.PrepareOverflow(ctx, f, overflow)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("OVERFLOW_KO=%s\nOVERFLOW_INITRD=%s\n", quote(o.Module), quote(o.Initrd))
+	fmt.Printf("OVERFLOW_APPEND=%s\n", quote(linuxtest.OverflowAppend))
+	fmt.Printf("OVERFLOW_QEMU_ARGS=(%s)\n", quoteAll(linuxtest.QEMUArgsAppend(f.Kernel, o.Initrd, linuxtest.OverflowAppend)))
+	fmt.Printf("OVERFLOW_STUB_ARGS=(%s)\n", quoteAll(linuxtest.StubArgsAppend(f.Kernel, o.Initrd, serial, linuxtest.OverflowAppend)))
 	return nil
 }
 
