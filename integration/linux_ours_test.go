@@ -30,11 +30,18 @@ func bootLinuxOurs(t *testing.T, f *linuxtest.Files) *linuxBoot {
 // initrd in our stub.
 func bootLinuxOursKernel(t *testing.T, kernel, initrd string) *linuxBoot {
 	t.Helper()
+	return bootLinuxOursAppend(t, kernel, initrd, linuxtest.Append)
+}
+
+// bootLinuxOursAppend is bootLinuxOursKernel with the kernel command
+// line cmdline.
+func bootLinuxOursAppend(t *testing.T, kernel, initrd, cmdline string) *linuxBoot {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), linuxOursTimeout)
 	defer cancel()
 	serial := filepath.Join(t.TempDir(), "com1.log")
 	start := time.Now()
-	p := startProc(t, ctx, stubBin, linuxtest.StubArgs(kernel, initrd, serial)...)
+	p := startProc(t, ctx, stubBin, linuxtest.StubArgsAppend(kernel, initrd, serial, cmdline)...)
 	status, err := p.wait(ctx)
 	console, rerr := os.ReadFile(serial)
 	if err != nil {

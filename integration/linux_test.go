@@ -95,11 +95,18 @@ func referenceLinuxQEMU(t *testing.T, f *linuxtest.Files) *linuxBoot {
 // bootLinuxQEMU boots the files in QEMU 7.2 as linuxtest.QEMUArgs says.
 func bootLinuxQEMU(t *testing.T, f *linuxtest.Files) *linuxBoot {
 	t.Helper()
+	return bootLinuxQEMUArgs(t, linuxtest.QEMUArgs(f.Kernel, f.Initrd))
+}
+
+// bootLinuxQEMUArgs runs QEMU 7.2 with args (linuxtest.QEMUArgs or
+// linuxtest.QEMUArgsAppend) to its end.
+func bootLinuxQEMUArgs(t *testing.T, args []string) *linuxBoot {
+	t.Helper()
 	testtool.Require(t, qemutest.QEMU)
 	ctx, cancel := context.WithTimeout(context.Background(), linuxQEMUTimeout)
 	defer cancel()
 	start := time.Now()
-	p := startProc(t, ctx, qemutest.QEMU, linuxtest.QEMUArgs(f.Kernel, f.Initrd)...)
+	p := startProc(t, ctx, qemutest.QEMU, args...)
 	status, err := p.wait(ctx)
 	if err != nil {
 		t.Fatalf("QEMU: %v\nconsole tail:\n%s", err, tail(p.stdout.String(), 40))
