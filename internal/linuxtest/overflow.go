@@ -108,8 +108,9 @@ func CheckHeaders(ctx context.Context, release, version string) error {
 // BuildOverflowModule copies overflowmod/ into dir and builds overflow.ko
 // there against the headers of the kernel release (`make -C
 // /usr/src/linux-headers-<release> M=dir modules`, as for any out-of-tree
-// module), and returns the module's path. Missing headers are an error
-// wrapping ErrNoHeaders.
+// module), and returns the module's path. The module is the same, byte
+// for byte, whatever dir is. Missing headers are an error wrapping
+// ErrNoHeaders.
 func BuildOverflowModule(ctx context.Context, release, dir string) (string, error) {
 	kdir := HeadersDir(release)
 	if _, err := os.Stat(kdir); err != nil {
@@ -138,7 +139,11 @@ func BuildOverflowModule(ctx context.Context, release, dir string) (string, erro
 	if err != nil {
 		return "", fmt.Errorf("linuxtest: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, "make", "-C", kdir, "M="+abs, "modules")
+	// The build directory's name stays out of the module's DWARF, so
+	// that the module, the initramfs holding it and the boot (the
+	// kernel's KASLR seed hashes boot_params, the initrd's size included)
+	// are the same whatever temporary directory the build ran in.
+	cmd := exec.CommandContext(ctx, "make", "-C", kdir, "M="+abs, "KCFLAGS=-ffile-prefix-map="+abs+"="+OverflowModuleName+"mod", "modules")
 	// The compiler's messages in English, whatever the user's locale.
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	if out, err := cmd.CombinedOutput(); err != nil {

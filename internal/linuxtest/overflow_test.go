@@ -261,4 +261,15 @@ func TestBuildOverflowModule(t *testing.T) {
 	if again, err := BuildOverflowModule(ctx, release, dir); err != nil || again != ko {
 		t.Errorf("second build in %s: %s, %v", dir, again, err)
 	}
+	// A build elsewhere gives the same module: the directory's name is
+	// not in it.
+	other, err := BuildOverflowModule(ctx, release, filepath.Join(t.TempDir(), "another", "directory"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, errA := os.ReadFile(ko)
+	b, errB := os.ReadFile(other)
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		t.Errorf("the builds in %s and %s differ (%v, %v)", ko, other, errA, errB)
+	}
 }
