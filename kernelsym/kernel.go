@@ -57,5 +57,48 @@ func (s Stack) GuardPage() (start, end uint64) { return s.Begin - 4096, s.Begin 
 
 // Interface checks.
 var (
-	_ Kernel = (*ELFKernel)(nil)
+	_ Kernel   = (*ELFKernel)(nil)
+	_ Kernel   = (*Linux)(nil)
+	_ Unwinder = (*ELFKernel)(nil)
+	_ Unwinder = (*Linux)(nil)
 )
+
+// Frame is one frame of a kernel stack unwound by the stub (monitor bt),
+// innermost first.
+type Frame struct {
+	PC, SP uint64
+	// Exact: PC is the instruction itself (the stop's RIP, or the RIP an
+	// exception frame saved); otherwise it is a return address, and the
+	// caller is named by PC-1 (Linux's %pB).
+	Exact bool
+	// Stack names the stack the frame is on: "TASK", "IRQ", "#DF"… for
+	// Linux (show_trace_log_lvl's names), "" when unknown.
+	Stack string
+	// Exception is set for the frame an exception or interrupt
+	// interrupted: an entry pushed a frame (pt_regs, or the hardware's
+	// frame the mini kernel's stubs describe) that holds its PC and SP.
+	Exception bool
+	// Reliable is false once the unwinder had to guess.
+	Reliable bool
+}
+
+// UnwindStart is where an unwind begins: the registers of a stopped CPU
+// (GPR in the CPU's order: rax rcx rdx rbx rsp rbp rsi rdi r8…r15), or
+// those a switched-out task saved.
+type UnwindStart struct {
+	GPR          [16]uint64
+	RIP, RFLAGS  uint64
+	CS, SS       uint64
+	FromSwitch   bool // the task is switched out: only RSP (thread.sp) is meaningful
+	SwitchedTask Task
+}
+
+// Unwinder is implemented by models that can unwind their kernel's
+// stacks: Linux with its ORC tables, the mini kernel with its DWARF CFI.
+type Unwinder interface {
+	// Unwind unwinds from start. It returns the frames it could unwind
+	// and, when it stopped before the end of the stack, why.
+	Unwind(mem Memory, start UnwindStart, max int) ([]Frame, error)
+	// UnwindMethod names the unwinder for headers ("ORC", "DWARF CFI").
+	UnwindMethod() string
+}

@@ -21,6 +21,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"vmapstack/kernelsym/dwarfcfi"
 )
 
 // DefaultThreadSize is THREAD_SIZE on x86-64 Linux (and in the mini
@@ -32,7 +34,13 @@ type Symbol struct {
 	Name string
 	Addr uint64
 	Size uint64 // 0 for assembler labels without .size
-	Func bool   // STT_FUNC
+	Func bool   // STT_FUNC (kallsyms: type t/T)
+	// Global is set for global symbols (STB_GLOBAL; kallsyms: an upper
+	// case type letter).
+	Global bool
+	// Module names the Linux module the symbol belongs to ("" for the
+	// kernel image).
+	Module string
 }
 
 // Field is the place of a structure member: its byte offset from the
@@ -87,7 +95,11 @@ type ELFKernel struct {
 	ThreadSizeSource string
 
 	*SymbolTable
-	segs []segment // loaded segments, for reading initialised variables
+	// cfi is the ELF's call frame information, for Unwind (cfiErr says
+	// why there is none).
+	cfi    *dwarfcfi.Table
+	cfiErr error
+	segs   []segment // loaded segments, for reading initialised variables
 }
 
 type segment struct {
@@ -126,6 +138,7 @@ func Load(elfBytes []byte) (*ELFKernel, error) {
 	if err := k.loadSymbols(f); err != nil {
 		return nil, err
 	}
+	k.cfi, k.cfiErr = dwarfcfi.Load(elfBytes)
 	d, err := f.DWARF()
 	if err != nil {
 		// No (or unreadable) debug sections: debug/elf reports both as an
@@ -160,7 +173,7 @@ func (k *ELFKernel) loadSymbols(f *elf.File) error {
 		if typ != elf.STT_FUNC && typ != elf.STT_OBJECT && typ != elf.STT_NOTYPE {
 			continue
 		}
-		syms = append(syms, Symbol{Name: s.Name, Addr: s.Value, Size: s.Size, Func: typ == elf.STT_FUNC})
+		syms = append(syms, Symbol{Name: s.Name, Addr: s.Value, Size: s.Size, Func: typ == elf.STT_FUNC, Global: elf.ST_BIND(s.Info) == elf.STB_GLOBAL})
 	}
 	k.SymbolTable = NewSymbolTable(syms)
 	return nil

@@ -74,6 +74,14 @@ func (t *SymbolTable) Symbolize(addr uint64) (sym Symbol, off uint64, ok bool) {
 	// Candidates are at indices < i, nearest first.
 	for j := i - 1; j >= 0 && j >= i-64; j-- {
 		if s := syms[j]; s.Size > 0 && addr-s.Addr < s.Size {
+			// Of aliases (same address), name the first in table
+			// order, as Linux's kallsyms lookups do (get_symbol_pos,
+			// find_kallsyms_symbol): a module's init function before
+			// its init_module alias.
+			for j > 0 && syms[j-1].Addr == s.Addr && syms[j-1].Size > 0 && addr-syms[j-1].Addr < syms[j-1].Size {
+				j--
+				s = syms[j]
+			}
 			return s, addr - s.Addr, true
 		}
 	}

@@ -68,6 +68,16 @@ func bootOverflow(t *testing.T) *overflowEnv {
 
 func mustKernel(m *target.Machine) []byte { _, b := m.Kernel(); return b }
 
+// matches checks out against regular expressions.
+func matches(t *testing.T, out string, res ...string) {
+	t.Helper()
+	for _, re := range res {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("no match for %s in:\n%s", re, out)
+		}
+	}
+}
+
 func contains(t *testing.T, out string, subs ...string) {
 	t.Helper()
 	for _, s := range subs {
@@ -101,6 +111,24 @@ var commandCases = []struct {
 			fmt.Sprintf("%s-%s     4K  unmapped  (guard page of task \"recurse\", stack %s-%s)", hex16(s-4096), hex16(s), hex16(s), hex16(s+16384)),
 			"---[ direct map 0xffff888000000000 ]---", "---[ vmalloc 0xffffc90000000000 ]---", "---[ kernel image 0xffffffff80000000 ]---",
 			fmt.Sprintf("address space of CR3 %#x", e.st.CR3))
+	}},
+	{"bt", func(t *testing.T, e *overflowEnv, out string) {
+		// The #DF entry stub, the recursion's interrupted frame, a run of
+		// the recursion's frames down the whole 16K stack, the task's
+		// entry: what gdb's bt shows at this stop.
+		contains(t, out, `Call Trace (DWARF CFI; current task "recurse" pid 1, from the stopped CPU's registers):`,
+			"recurse_task+", "ret_from_fork+", "end of stack (")
+		matches(t, out, `(?m)^ #0 +0x[0-9a-f]{16}  stub_8\+0x0/`, `(?m)^ #1 +0x[0-9a-f]{16}  recurse\+0x[0-9a-f]+/0x[0-9a-f]+ +sp `+hex16(e.stack)+`  \(interrupted here\)$`)
+		run := regexp.MustCompile(`(?m)^ #2-#\d+  0x[0-9a-f]{16}  recurse\+0x[0-9a-f]+/0x[0-9a-f]+ +sp (0x[0-9a-f]{16})-(0x[0-9a-f]{16})  \((\d+) frames\)$`).FindStringSubmatch(out)
+		if run == nil {
+			t.Fatalf("no run of recurse frames in:\n%s", out)
+		}
+		if n, _ := strconv.Atoi(run[3]); n < 1000 {
+			t.Errorf("%d recurse frames, want the 16K stack's ~1000", n)
+		}
+	}},
+	{"bt swapper", func(t *testing.T, e *overflowEnv, out string) {
+		contains(t, out, `task "swapper" pid 0, switched out: from its saved sp`, "scenario_overflow+", "start_kernel+", "end of stack (")
 	}},
 	{"walk $cr2", func(t *testing.T, e *overflowEnv, out string) {
 		contains(t, out, fmt.Sprintf("walk %s with CR3 %#x", hex16(e.st.CR2), e.st.CR3), "PML4E", "PDPTE", "PDE",

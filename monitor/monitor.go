@@ -50,10 +50,7 @@ type Monitor struct {
 func New(m *target.Machine, k kernelsym.Kernel) *Monitor {
 	if k == nil {
 		_, image := m.Kernel()
-		var err error
-		if k, err = kernelsym.Load(image); err != nil {
-			k = &kernelsym.ELFKernel{Missing: err.Error(), ThreadSize: kernelsym.DefaultThreadSize, ThreadSizeSource: "default"}
-		}
+		k = kernelsym.ForImage(image)
 	}
 	return &Monitor{m: m, k: k}
 }
@@ -98,6 +95,7 @@ func commands() []command {
 		{"tss", "tss", "the 64-bit TSS: RSP0-2, IST1-7, I/O map base", (*Monitor).cmdTSS},
 		{"cregs", "cregs", "CR0 CR2 CR3 CR4 CR8 EFER decoded", (*Monitor).cmdCregs},
 		{"tasks", "tasks", "the kernel's tasks: pid, name, state, stack, saved sp, mm (kernel symbols)", (*Monitor).cmdTasks},
+		{"bt", "bt [TASK]", "the kernel stack of the current task (or TASK) unwound by the stub: Linux's ORC tables, the mini kernel's DWARF CFI", (*Monitor).cmdBT},
 		{"phys", "phys [on|off]", "memory packets address physical (on) or virtual (off) memory", (*Monitor).cmdPhys},
 		{"stats", "stats", "instructions executed, instructions/s, decode-cache and TLB figures", (*Monitor).cmdStats},
 		{"info", "info mem|tlb|registers", "QEMU's info mem (runs of pages by u/r/w rights), info tlb (every present leaf), info registers, in QEMU's formats", (*Monitor).cmdInfo},
@@ -162,7 +160,6 @@ func (mon *Monitor) cmdHelp(args []string, out io.Writer) error {
 
 func (mon *Monitor) cpu() *cpu.CPU            { return mon.m.CPU() }
 func (mon *Monitor) state() cpu.State         { return mon.m.CPU().State() }
-func (mon *Monitor) read() kernelsym.ReadFunc { return mon.m.CPU().ReadLinear }
 
 // readPhys reads guest RAM at a physical address.
 func (mon *Monitor) readPhys(addr uint64, buf []byte) (int, error) {

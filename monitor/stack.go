@@ -414,6 +414,17 @@ func (mon *Monitor) cr2Clause(cr2 uint64) string {
 				t.Comm, hex16(t.Stack), hex16(t.StackEnd), m)
 		}
 	}
+	stacks, _ := mon.k.Stacks(mon.memory())
+	for _, s := range stacks {
+		g0, _ := s.GuardPage()
+		if s.Guard && cr2 >= g0 && cr2 < s.Begin {
+			return fmt.Sprintf("CR2 is %d bytes below the %s stack (%s-%s): its guard page (%s)",
+				s.Begin-cr2, s.Name, hex16(s.Begin), hex16(s.End), m)
+		}
+		if cr2 >= s.Begin && cr2 < s.End {
+			return fmt.Sprintf("CR2 is inside the %s stack (%s-%s), not in a guard page (%s)", s.Name, hex16(s.Begin), hex16(s.End), m)
+		}
+	}
 	if d := mon.k.Describe(cr2); d != "" {
 		return fmt.Sprintf("CR2 is at <%s>, not in a guard page (%s)", d, m)
 	}

@@ -437,6 +437,9 @@ func TestErrors(t *testing.T) {
 		{"phys bad", unit, "phys maybe", `phys: "maybe" is not on or off; usage: phys [on|off]`},
 		{"phys too many", unit, "phys on off", "phys: too many arguments (off)"},
 		{"stats too many", unit, "stats x", "stats: too many arguments (x)"},
+		{"bt without symbols", unit, "bt", "bt: the kernel ELF has no symbol table"},
+		{"bt too many", unit, "bt a b", "bt: too many arguments (b)"},
+		{"bt at entry", realAtEntry, "bt nosuch", `bt: paging is off (CR0.PG=0)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

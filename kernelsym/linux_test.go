@@ -1,0 +1,114 @@
+package kernelsym
+
+import (
+	"bytes"
+	"debug/elf"
+	"testing"
+
+	"vmapstack/internal/linuxtest"
+	"vmapstack/kernelsym/kallsyms"
+)
+
+func TestLinuxStateName(t *testing.T) {
+	for _, c := range []struct {
+		state, exit uint64
+		want        string
+	}{
+		{0, 0, "R (running)"},
+		{1, 0, "S (sleeping)"},
+		{2, 0, "D (disk sleep)"},
+		{0x402, 0, "I (idle)"},       // TASK_IDLE: uninterruptible, no load
+		{0x102, 0, "D (disk sleep)"}, // TASK_KILLABLE
+		{4, 0, "T (stopped)"},        // __TASK_STOPPED
+		{0x8, 0, "t (tracing stop)"}, // __TASK_TRACED
+		{0x80, 0x20, "Z (zombie)"},   // TASK_DEAD with EXIT_ZOMBIE
+		{0x80, 0x10, "X (dead)"},     // EXIT_DEAD
+		{0x40, 0, "P (parked)"},      // TASK_PARKED
+		{0x800, 0, "R (running)"},    // TASK_NEW: outside TASK_REPORT, so /proc says R too
+	} {
+		if got := linuxStateName(c.state, c.exit); got != c.want {
+			t.Errorf("state %#x exit %#x: %q, want %q", c.state, c.exit, got, c.want)
+		}
+	}
+}
+
+func TestSymbolsFromKallsyms(t *testing.T) {
+	ks := []kallsyms.Symbol{
+		{Name: "b_func", Addr: 0xffffffff81000100, Type: 't'},
+		{Name: "a_func", Addr: 0xffffffff81000000, Type: 'T'},
+		{Name: "alias", Addr: 0xffffffff81000000, Type: 't'},
+		{Name: "current_task", Addr: 0x1fb80, Type: 'A'},
+		{Name: "weak_undef", Addr: 0, Type: 'w'},
+		{Name: "data", Addr: 0xffffffff82000000, Type: 'D'},
+	}
+	st := NewSymbolTable(symbolsFromKallsyms(ks))
+	if s, ok := st.Lookup("weak_undef"); ok {
+		t.Errorf("undefined weak symbol kept: %+v", s)
+	}
+	if s, ok := st.Lookup("current_task"); !ok || s.Addr != 0x1fb80 {
+		t.Errorf("per-CPU offset: %+v %v", s, ok)
+	}
+	s, off, ok := st.Symbolize(0xffffffff81000010)
+	if !ok || s.Name != "a_func" || off != 0x10 || s.Size != 0x100 || !s.Func || !s.Global {
+		t.Errorf("Symbolize: %+v off %#x ok %v; want a_func+0x10, size 0x100, the first alias", s, off, ok)
+	}
+	if d := st.Describe(0xffffffff81000104); d != "b_func+0x4" {
+		t.Errorf("Describe: %q", d)
+	}
+}
+
+// TestLinuxLayoutFromDebianBTF resolves every field the Linux model
+// reads in the BTF of Debian's kernel (the .BTF section of the vmlinux
+// inside the bzImage: the same bytes the running kernel has at
+// __start_BTF), and checks what is known of 6.1's layout.
+func TestLinuxLayoutFromDebianBTF(t *testing.T) {
+	vmlinux := linuxtest.RequireVmlinux(t)
+	ef, err := elf.NewFile(bytesReader(vmlinux))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := ef.Section(".BTF").Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := parseBTF(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := linuxLayoutFrom(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// pahole's layout of Debian's 6.1 task_struct: thread is at the
+	// end, its sp 24 bytes in; stack right after the thread_info and
+	// __state; comm is a 16-byte array.
+	if l.stack.Offset != 32 || l.stack.Size != 8 || l.state.Offset != 24 || l.state.Size != 4 {
+		t.Errorf("task_struct.stack %+v, __state %+v", l.stack, l.state)
+	}
+	if l.comm.Size != 16 || l.pid.Size != 4 || l.sp.Size != 8 || l.mm.Size != 8 || l.tasks.Size != 16 {
+		t.Errorf("comm %+v pid %+v thread.sp %+v mm %+v tasks %+v", l.comm, l.pid, l.sp, l.mm, l.tasks)
+	}
+	if l.sp.Offset <= l.comm.Offset || l.taskSize < l.sp.Offset+8 {
+		t.Errorf("thread.sp at %#x, comm at %#x, sizeof %#x", l.sp.Offset, l.comm.Offset, l.taskSize)
+	}
+	if l.mmPgd.Size != 8 {
+		t.Errorf("mm_struct.pgd (inside an anonymous struct): %+v", l.mmPgd)
+	}
+	if l.modList.Size != 16 || l.modName.Size != 56 || l.modBase.Size != 8 || l.ksymtab.Size != 8 || l.modNumORC.Size == 0 {
+		t.Errorf("module list %+v name %+v core_layout.base %+v mod_kallsyms.symtab %+v arch.num_orcs %+v",
+			l.modList, l.modName, l.modBase, l.ksymtab, l.modNumORC)
+	}
+	for _, n := range []string{"DF", "NMI", "DB", "MCE"} {
+		if f, ok := l.estacks[n]; !ok || f.Size != 8192 {
+			t.Errorf("cea_exception_stacks.%s_stack: %+v %v", n, f, ok)
+		}
+	}
+	if l.inactiveFrame.size != 56 || l.inactiveFrame.retAddr != 48 || l.inactiveFrame.bp != 40 {
+		t.Errorf("inactive_task_frame: %+v", l.inactiveFrame)
+	}
+	if _, err := b.field("task_struct", "thread.nosuch"); err == nil {
+		t.Error("a missing member resolved")
+	}
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
