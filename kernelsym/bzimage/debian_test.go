@@ -1,4 +1,4 @@
-package bzimage
+package bzimage_test
 
 import (
 	"bytes"
@@ -11,11 +11,13 @@ import (
 
 	"vmapstack/internal/linuxtest"
 	"vmapstack/internal/testtool"
+	"vmapstack/kernelsym/bzimage"
 )
 
 // debianVmlinux returns Debian's bzImage (fetched as the Linux boot tests
 // fetch it) and the vmlinux in it as linuxtest.ExtractVmlinux unpacks it
-// with the lz4 program.
+// with the lz4 program. (These tests are package bzimage_test: linuxtest
+// imports bzimage.)
 func debianVmlinux(t *testing.T) (img, vmlinux []byte) {
 	t.Helper()
 	f := linuxtest.Require(t)
@@ -39,7 +41,7 @@ func debianVmlinux(t *testing.T) (img, vmlinux []byte) {
 func TestDebianKernel(t *testing.T) {
 	img, want := debianVmlinux(t)
 	start := time.Now()
-	got, err := Vmlinux(img)
+	got, err := bzimage.Vmlinux(img)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +85,7 @@ func TestDebianKernelRecompressed(t *testing.T) {
 				t.Fatalf("%v: %v", tc.cmd, err)
 			}
 			start := time.Now()
-			got, err := Vmlinux(fakeBzImage(0, withSize(c, len(vmlinux))))
+			got, err := bzimage.Vmlinux(bzimage.FakeBzImage(0, bzimage.WithSize(c, len(vmlinux))))
 			if err != nil {
 				t.Fatal(err)
 			}
