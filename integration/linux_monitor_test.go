@@ -1,0 +1,170 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"vmapstack/internal/linuxtest"
+)
+
+// linuxMonitorRun is one attached session on Debian's kernel stopped at
+// the #DF of overflow.ko: gdb's output, section by section, and the
+// console the kernel printed after gdb let it go on.
+type linuxMonitorRun struct {
+	gdb      string
+	sections map[string]string
+	report   *linuxtest.StackOverflow
+}
+
+// runLinuxMonitor boots Debian's kernel with the overflow initramfs in
+// our stub with --break-on df, attaches a bare gdb (no file), runs the
+// monitor commands at the #DF stop, then continues: the kernel's own
+// handler prints its BUG line and Call Trace and panics (panic=-1
+// reboots, which ends the stub). What the stub said at the stop is then
+// checked against what the kernel said of itself in the same run.
+func runLinuxMonitor(t *testing.T, appendLine string, extra ...string) *linuxMonitorRun {
+	t.Helper()
+	f := linuxtest.Require(t)
+	o := linuxtest.RequireOverflow(t, f)
+	acquireHeavy(t)
+	ctx, cancel := context.WithTimeout(context.Background(), linuxOursTimeout)
+	defer cancel()
+	serial := filepath.Join(t.TempDir(), "com1.log")
+	s := startStub(t, ctx, false, "--kernel", f.Kernel, "--initrd", o.Initrd, "--append", appendLine,
+		"--memory", "256M", "--serial", serial, "--break-on", "df")
+	cmds := []string{"target remote " + s.gdbAddr, "continue"}
+	for _, c := range append([]string{"monitor stack", "monitor cr2", "monitor walk $cr2", "monitor faults 4", "monitor tasks", "monitor bt"}, extra...) {
+		cmds = append(cmds, "echo @@ "+c+"\\n", c)
+	}
+	cmds = append(cmds, "echo @@ end\\n", "continue")
+	out := runGDB(t, ctx, exs(cmds...)...)
+	if _, err := s.wait(ctx); err != nil {
+		t.Fatalf("stub: %v\n%s", err, s.stderr.String())
+	}
+	console, err := os.ReadFile(serial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &linuxMonitorRun{gdb: out, sections: gdbSections(out)}
+	if r.report, err = linuxtest.ParseStackOverflow(string(console)); err != nil {
+		t.Fatalf("%v; console tail:\n%s\ngdb:\n%s", err, tail(string(console), 40), out)
+	}
+	if problems := r.report.Check(); len(problems) > 0 {
+		t.Errorf("the kernel's report: %s", strings.Join(problems, "; "))
+	}
+	return r
+}
+
+// gdbSections splits gdb's output at the "@@ command" lines the run
+// echoed before each command.
+func gdbSections(out string) map[string]string {
+	secs := map[string]string{}
+	name := ""
+	for _, l := range strings.SplitAfter(out, "\n") {
+		if c, ok := strings.CutPrefix(l, "@@ "); ok {
+			name = strings.TrimSpace(c)
+			continue
+		}
+		if name != "" {
+			secs[name] += l
+		}
+	}
+	return secs
+}
+
+// btFunctions returns the function names of `monitor bt` after the #DF
+// entry and the frame it interrupted, with a recursion counted once and
+// user mode left out: what Linux's Call Trace prints after its RIP line
+// (StackOverflow.Functions(true)).
+func btFunctions(t *testing.T, bt string) []string {
+	t.Helper()
+	frame := regexp.MustCompile(`^ #(\d+)(?:-#\d+)? +0x[0-9a-f]{16}  (\S+?)\+0x[0-9a-f]+/0x[0-9a-f]+`)
+	var fs []string
+	for _, l := range strings.Split(bt, "\n") {
+		m := frame.FindStringSubmatch(l)
+		if m == nil || m[1] == "0" || m[1] == "1" {
+			continue
+		}
+		if len(fs) > 0 && fs[len(fs)-1] == m[2] {
+			continue
+		}
+		fs = append(fs, m[2])
+	}
+	return fs
+}
+
+// checkLinuxMonitor checks the monitor's answers at the #DF stop against
+// the kernel's own report of the overflow.
+func checkLinuxMonitor(t *testing.T, r *linuxMonitorRun) {
+	t.Helper()
+	rep := r.report
+	stack := fmt.Sprintf("0x%016x-0x%016x", rep.Begin, rep.End)
+	guard := fmt.Sprintf("0x%016x-0x%016x", rep.Begin-4096, rep.Begin)
+	want := map[string][]string{
+		// The stop message names the task whose guard page CR2 is in.
+		"continue": {"#DF: #PF (error 0x2", "could not be delivered", `the stack of task "insmod" (` + stack + `): its guard page`},
+		// The bounds Linux prints in its BUG line, the task, the guard page.
+		"monitor stack": {`task               "insmod" pid 1 `, "stack              " + stack + "  16K",
+			"guard page         " + guard + "  not present at PTE", "source             kernel symbols (task_struct.stack; THREAD_SIZE 16K from kallsyms"},
+		// CR2 is the fault Linux reports (the push of the #PF frame).
+		"monitor cr2": {fmt.Sprintf("CR2                0x%016x", rep.Fault), `points at          guard page of task "insmod" (stack ` + stack + ")"},
+		"monitor walk $cr2": {fmt.Sprintf("walk 0x%016x", rep.Fault), "not present at PTE"},
+		"monitor faults 4":  {"#PF -> #DF", "not delivered  <vmapstack_recurse+"},
+		"monitor tasks":     {`"swapper/0"`, `"insmod"`, `"kthreadd"`, stack},
+		"monitor bt":        {"Call Trace (ORC; current task \"insmod\" pid 1", " <#DF>", "asm_exc_double_fault+0x0/", " <TASK>", "vmapstack_recurse+", "[overflow]", "do_one_initcall+", "entry_SYSCALL_64_after_hwframe+", "(user mode)", "end of stack"},
+	}
+	for sec, subs := range want {
+		out, ok := r.sections[sec]
+		if sec == "continue" {
+			out, ok = r.gdb, true
+		}
+		if !ok {
+			t.Errorf("no output of %q in:\n%s", sec, r.gdb)
+			continue
+		}
+		for _, s := range subs {
+			if !strings.Contains(out, s) {
+				t.Errorf("%s: no %q in:\n%s", sec, s, out)
+			}
+		}
+	}
+	if l := lineContaining(r.sections["monitor tasks"], `"insmod"`); !strings.Contains(l, stack) || !strings.HasPrefix(l, "*") {
+		t.Errorf("tasks: insmod's line %q: want its stack %s and the current mark", l, stack)
+	}
+	// The stub's unwind and the kernel's own Call Trace follow the same
+	// path, function for function.
+	ours, kernels := btFunctions(t, r.sections["monitor bt"]), rep.Functions(true)
+	if strings.Join(ours, " ") != strings.Join(kernels, " ") {
+		t.Errorf("monitor bt's functions differ from the kernel's Call Trace:\nbt:     %q\nkernel: %q\nbt output:\n%s", ours, kernels, r.sections["monitor bt"])
+	}
+}
+
+func lineContaining(out, s string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
+}
+
+// TestLinuxMonitorOverflow: with nokaslr.
+func TestLinuxMonitorOverflow(t *testing.T) {
+	checkLinuxMonitor(t, runLinuxMonitor(t, linuxtest.OverflowAppend))
+}
+
+// TestLinuxMonitorOverflowKASLR: the same questions with the kernel's
+// randomizations on, answered from the randomized bases (the stack is
+// not where it is under nokaslr).
+func TestLinuxMonitorOverflowKASLR(t *testing.T) {
+	r := runLinuxMonitor(t, linuxtest.OverflowAppendKASLR)
+	checkLinuxMonitor(t, r)
+	if r.report.Begin == 0xffffc90000008000 {
+		t.Errorf("the stack is where nokaslr puts it (%#x): was KASLR on?", r.report.Begin)
+	}
+}
