@@ -112,7 +112,7 @@ func checkLinuxMonitor(t *testing.T, r *linuxMonitorRun) {
 		"monitor stack": {`task               "insmod" pid 1 `, "stack              " + stack + "  16K",
 			"guard page         " + guard + "  not present at PTE", "source             kernel symbols (task_struct.stack; THREAD_SIZE 16K from kallsyms"},
 		// CR2 is the fault Linux reports (the push of the #PF frame).
-		"monitor cr2": {fmt.Sprintf("CR2                0x%016x", rep.Fault), `points at          guard page of task "insmod" (stack ` + stack + ")"},
+		"monitor cr2":       {fmt.Sprintf("CR2                0x%016x", rep.Fault), `points at          guard page of task "insmod" (stack ` + stack + ")"},
 		"monitor walk $cr2": {fmt.Sprintf("walk 0x%016x", rep.Fault), "not present at PTE"},
 		"monitor faults 4":  {"#PF -> #DF", "not delivered  <vmapstack_recurse+"},
 		"monitor tasks":     {`"swapper/0"`, `"insmod"`, `"kthreadd"`, stack},

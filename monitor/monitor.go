@@ -158,8 +158,8 @@ func (mon *Monitor) cmdHelp(args []string, out io.Writer) error {
 
 // ---- helpers shared by the commands ----
 
-func (mon *Monitor) cpu() *cpu.CPU            { return mon.m.CPU() }
-func (mon *Monitor) state() cpu.State         { return mon.m.CPU().State() }
+func (mon *Monitor) cpu() *cpu.CPU    { return mon.m.CPU() }
+func (mon *Monitor) state() cpu.State { return mon.m.CPU().State() }
 
 // readPhys reads guest RAM at a physical address.
 func (mon *Monitor) readPhys(addr uint64, buf []byte) (int, error) {
