@@ -61,10 +61,17 @@ func elfHeader(class elf.Class, machine elf.Machine) []byte {
 // followed by 16 KiB that look like x86 code to the BCJ filter (E8/E9
 // with rel32 targets whose top byte is 0x00 or 0xff, between runs of
 // other bytes and repeats), then a relocation-table-like tail.
-func sample() []byte {
+func sample() []byte { return sampleOf(16 << 10) }
+
+// small is a sample of 512 bytes of code, for the fuzz target's seeds:
+// the fuzzer minimizes every input that finds new coverage, which takes
+// long on big ones.
+func small() []byte { return sampleOf(512) }
+
+func sampleOf(code int) []byte {
 	b := elfHeader(elf.ELFCLASS64, elf.EM_X86_64)
 	r := rand.New(rand.NewPCG(1, 2))
-	for len(b) < 64+16<<10 {
+	for len(b) < 64+code {
 		switch r.IntN(6) {
 		case 0, 1:
 			b = append(b, 0xe8+byte(r.IntN(2)))
@@ -80,7 +87,7 @@ func sample() []byte {
 			}
 		}
 	}
-	for i := range 256 {
+	for i := range code / 64 {
 		b = binary.LittleEndian.AppendUint32(b, 0x81000000+uint32(i)*24)
 	}
 	return b
@@ -92,12 +99,17 @@ func withSize(c []byte, n int) []byte {
 }
 
 // payloads are the synthetic payloads, by name, each unpacking to
-// sample(): Go encoders for gzip, xz (LZMA2 alone, CRC64 and SHA-256),
-// LZMA, LZ4 legacy frames and zstd; the command-line tools' output,
-// committed, for bzip2 (Go has no encoder), xz with the x86 BCJ filter
-// and lzma -9 (see TestWriteFixtures).
-func payloads(t testing.TB) map[string][]byte {
+// sample(), or small() when small: Go encoders for gzip, xz (LZMA2 alone,
+// CRC64 and SHA-256), LZMA, LZ4 legacy frames and zstd; the command-line
+// tools' output, committed, for bzip2 (Go has no encoder), xz with the
+// x86 BCJ filter and lzma -9 (see TestWriteFixtures).
+func payloads(t testing.TB) map[string][]byte { return payloadsOf(t, false) }
+
+func payloadsOf(t testing.TB, isSmall bool) map[string][]byte {
 	data := sample()
+	if isSmall {
+		data = small()
+	}
 	p := map[string][]byte{}
 	must := func(err error) {
 		t.Helper()
@@ -141,7 +153,7 @@ func payloads(t testing.TB) map[string][]byte {
 	enc.Close()
 
 	for name, file := range fixtures {
-		c, err := os.ReadFile(filepath.Join("testdata", file.name))
+		c, err := os.ReadFile(fixturePath(file.name, isSmall))
 		must(err)
 		p[name] = withSize(c, len(data))
 	}
@@ -150,7 +162,7 @@ func payloads(t testing.TB) map[string][]byte {
 
 // fixtures are payloads made by the command-line tools, as the kernel's
 // build runs them (scripts/Makefile.lib, scripts/xz_wrap.sh for x86),
-// from sample() on standard input.
+// from sample() and small() on standard input.
 var fixtures = map[string]struct {
 	name string
 	cmd  []string
@@ -167,21 +179,37 @@ func TestWriteFixtures(t *testing.T) {
 		t.Skip("BZIMAGE_WRITE_FIXTURES=1 rewrites testdata/")
 	}
 	for _, f := range fixtures {
-		cmd := exec.Command(f.cmd[0], f.cmd[1:]...)
-		cmd.Stdin = bytes.NewReader(sample())
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("%v: %v", f.cmd, err)
-		}
-		if err := os.WriteFile(filepath.Join("testdata", f.name), out, 0o644); err != nil {
-			t.Fatal(err)
+		for _, isSmall := range []bool{false, true} {
+			cmd := exec.Command(f.cmd[0], f.cmd[1:]...)
+			cmd.Stdin = bytes.NewReader(sample())
+			if isSmall {
+				cmd.Stdin = bytes.NewReader(small())
+			}
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%v: %v", f.cmd, err)
+			}
+			if err := os.WriteFile(fixturePath(f.name, isSmall), out, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }
 
+func fixturePath(name string, isSmall bool) string {
+	if isSmall {
+		name = "small" + strings.TrimPrefix(name, "sample")
+	}
+	return filepath.Join("testdata", name)
+}
+
 func TestFormats(t *testing.T) {
-	want := sample()
-	for name, p := range payloads(t) {
+	testFormats(t, sample(), payloads(t))
+	t.Run("small", func(t *testing.T) { testFormats(t, small(), payloadsOf(t, true)) })
+}
+
+func testFormats(t *testing.T, want []byte, payloads map[string][]byte) {
+	for name, p := range payloads {
 		t.Run(name, func(t *testing.T) {
 			for _, sects := range []byte{0, 1, 27} {
 				got, err := Vmlinux(fakeBzImage(sects, p))
@@ -312,8 +340,8 @@ func TestCorrupt(t *testing.T) {
 }
 
 func FuzzVmlinux(f *testing.F) {
-	for _, p := range payloads(f) {
-		f.Add(fakeBzImage(0, p))
+	for _, p := range payloadsOf(f, true) {
+		f.Add(fakeBzImage(1, p))
 	}
 	f.Fuzz(func(t *testing.T, img []byte) {
 		out, err := Vmlinux(img)
