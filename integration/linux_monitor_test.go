@@ -38,7 +38,7 @@ func runLinuxMonitor(t *testing.T, appendLine string, extra ...string) *linuxMon
 	s := startStub(t, ctx, false, "--kernel", f.Kernel, "--initrd", o.Initrd, "--append", appendLine,
 		"--memory", "256M", "--serial", serial, "--break-on", "df")
 	cmds := []string{"target remote " + s.gdbAddr, "continue"}
-	for _, c := range append([]string{"monitor stack", "monitor cr2", "monitor walk $cr2", "monitor faults 4", "monitor tasks", "monitor bt"}, extra...) {
+	for _, c := range append([]string{"monitor stack", "monitor cr2", "monitor walk $cr2", "monitor faults 4", "monitor tasks", "monitor bt", "monitor pt", "monitor idt", "monitor tss"}, extra...) {
 		cmds = append(cmds, "echo @@ "+c+"\\n", c)
 	}
 	cmds = append(cmds, "echo @@ end\\n", "continue")
@@ -116,7 +116,13 @@ func checkLinuxMonitor(t *testing.T, r *linuxMonitorRun) {
 		"monitor walk $cr2": {fmt.Sprintf("walk 0x%016x", rep.Fault), "not present at PTE"},
 		"monitor faults 4":  {"#PF -> #DF", "not delivered  <vmapstack_recurse+"},
 		"monitor tasks":     {`"swapper/0"`, `"insmod"`, `"kthreadd"`, stack},
-		"monitor bt":        {"Call Trace (ORC; current task \"insmod\" pid 1", " <#DF>", "asm_exc_double_fault+0x0/", " <TASK>", "vmapstack_recurse+", "[overflow]", "do_one_initcall+", "entry_SYSCALL_64_after_hwframe+", "(user mode)", "end of stack"},
+		// Linux's regions at the kernel's own bases, the guard page named.
+		"monitor pt": {"---[ direct map 0x", "---[ vmalloc 0x", "---[ vmemmap 0x", "---[ cpu_entry_area 0xfffffe0000000000 ]---",
+			"---[ kernel image 0xffffffff80000000 ]---", "---[ modules 0xffffffffc0000000 ]---",
+			guard + "     4K  unmapped  (guard page of task \"insmod\", stack " + stack + ")"},
+		// Handlers named by kallsyms; #DF on its IST stack.
+		"monitor idt": {"asm_exc_page_fault", "asm_exc_double_fault"},
+		"monitor bt":  {"Call Trace (ORC; current task \"insmod\" pid 1", " <#DF>", "asm_exc_double_fault+0x0/", " <TASK>", "vmapstack_recurse+", "[overflow]", "do_one_initcall+", "entry_SYSCALL_64_after_hwframe+", "(user mode)", "end of stack"},
 	}
 	for sec, subs := range want {
 		out, ok := r.sections[sec]

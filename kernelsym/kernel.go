@@ -61,6 +61,7 @@ var (
 	_ Kernel   = (*Linux)(nil)
 	_ Unwinder = (*ELFKernel)(nil)
 	_ Unwinder = (*Linux)(nil)
+	_ Layout   = (*Linux)(nil)
 )
 
 // Frame is one frame of a kernel stack unwound by the stub (monitor bt),
@@ -101,4 +102,19 @@ type Unwinder interface {
 	Unwind(mem Memory, start UnwindStart, max int) ([]Frame, error)
 	// UnwindMethod names the unwinder for headers ("ORC", "DWARF CFI").
 	UnwindMethod() string
+}
+
+// Region is a named part of the kernel's address space, from Start up
+// to the next region's start (Linux's ptdump address markers).
+type Region struct {
+	Name  string
+	Start uint64
+}
+
+// Layout is implemented by models that know where their kernel's
+// address-space regions are (Linux: from its randomized bases).
+type Layout interface {
+	// Regions returns the regions in address order, or nil while the
+	// layout is not known.
+	Regions() []Region
 }

@@ -564,3 +564,35 @@ func (l *Linux) Stacks(mem Memory) ([]Stack, error) {
 	}
 	return out, errors.Join(errs...)
 }
+
+// Regions returns Linux's x86-64 address-space layout with 4-level
+// paging (Documentation/arch/x86/x86_64/mm.rst; ptdump's
+// address_markers): the direct map, vmalloc and vmemmap at the bases the
+// kernel chose (arch/x86/mm/kaslr.c randomizes them), the fixed regions
+// at their fixed places.
+func (l *Linux) Regions() []Region {
+	b := l.Bases
+	if l.missing != "" || b.PageOffset == 0 || b.Vmalloc == 0 || b.Vmemmap == 0 {
+		return nil
+	}
+	rs := []Region{
+		{"user space", 0},
+		{"kernel (other)", 0xffff800000000000},
+		{"direct map", b.PageOffset},
+		{"vmalloc", b.Vmalloc},
+		{"vmemmap", b.Vmemmap},
+		{"cpu_entry_area", 0xfffffe0000000000}, // CPU_ENTRY_AREA_BASE
+		{"espfix", 0xffffff0000000000},         // ESPFIX_BASE_ADDR
+		{"kernel image", 0xffffffff80000000},   // __START_KERNEL_map
+		{"modules", 0xffffffffc0000000},        // MODULES_VADDR
+		{"fixmap", 0xffffffffff000000},         // MODULES_END
+	}
+	// Randomized bases stay in their order (kaslr.c places them in
+	// sequence); a kernel whose values say otherwise gets no layout.
+	for i := 1; i < len(rs); i++ {
+		if rs[i].Start <= rs[i-1].Start {
+			return nil
+		}
+	}
+	return rs
+}

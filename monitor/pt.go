@@ -29,6 +29,31 @@ var sections = []section{
 	{"kernel image", 0xffffffff80000000, 0xffffffffffffffff, true},
 }
 
+// sections returns the kernel's own layout when its model knows it
+// (Linux's randomized bases), else the fixed one above.
+func (mon *Monitor) sections() []section {
+	l, ok := mon.k.(kernelsym.Layout)
+	if !ok {
+		return sections
+	}
+	rs := l.Regions()
+	if len(rs) == 0 {
+		return sections
+	}
+	out := make([]section, len(rs))
+	for i, r := range rs {
+		last := uint64(0xffffffffffffffff)
+		if i+1 < len(rs) {
+			last = rs[i+1].Start - 1
+		}
+		if r.Name == "user space" {
+			last = 0x00007fffffffffff
+		}
+		out[i] = section{name: r.Name, first: r.Start, last: last, named: r.Name != "kernel (other)"}
+	}
+	return out
+}
+
 // run is a ptdump line: adjacent leaves of one level with the same
 // effective rights, merged whether or not their frames are contiguous
 // (as Linux's ptdump does; vmalloc'ed stacks are rarely contiguous).
@@ -113,7 +138,7 @@ func (mon *Monitor) cmdPT(args []string, out io.Writer) error {
 	tasks, _ := mon.tasks() // guard pages are named when the kernel's symbols allow
 
 	lw := &limitWriter{w: out, left: maxPTOutput}
-	printPT(lw, cr3, runs, tasks)
+	printPT(lw, cr3, runs, tasks, mon.sections())
 	switch {
 	case cut || lw.cut:
 		// Recursive or garbage tables: what was listed, then why it
@@ -199,7 +224,7 @@ func (l *limitWriter) Write(p []byte) (int, error) {
 }
 
 // printPT lists runs by section, with the holes between them.
-func printPT(out io.Writer, cr3 uint64, runs []run, tasks []kernelsym.Task) {
+func printPT(out io.Writer, cr3 uint64, runs []run, tasks []kernelsym.Task, sections []section) {
 	fmt.Fprintf(out, "address space of CR3 %#x (ranges end-exclusive; flags: RW/ro USR NX/x GLB; level pte=4K pmd=2M pud=1G)\n", cr3)
 	for _, sec := range sections {
 		var in []run

@@ -204,6 +204,7 @@ func (mon *Monitor) cmdTSS(args []string, out io.Writer) error {
 		return fmt.Errorf("tss: read %d bytes at %s: %w", size, hex16(st.TR.Base), err)
 	}
 	fmt.Fprintf(out, "TR selector %#04x base %s limit %#x\n", st.TR.Sel, hex16(st.TR.Base), st.TR.Limit)
+	stacks, _ := mon.k.Stacks(mon.memory())
 	show := func(name string, v uint64) {
 		if v == 0 {
 			fmt.Fprintf(out, "%-5s %s\n", name, hex16(0))
@@ -213,6 +214,13 @@ func (mon *Monitor) cmdTSS(args []string, out io.Writer) error {
 		if s, off, ok := mon.k.Symbolize(v - 1); ok && s.Size != 0 && off+1 == s.Size {
 			// Stack pointers point one past their stack.
 			w = "<end of " + s.Name + ">"
+		}
+		for _, s := range stacks {
+			if v == s.End {
+				// Linux's IST entries point at the top of its exception
+				// stacks in cpu_entry_area (cea_exception_stacks).
+				w = fmt.Sprintf("top of the %s stack (%s-%s, guard page below)", s.Name, hex16(s.Begin), hex16(s.End))
+			}
 		}
 		if w != "" {
 			w = "  " + w
