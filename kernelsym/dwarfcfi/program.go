@@ -235,13 +235,9 @@ func (m *cfaMachine) exec(prog []byte, base uint64) (done bool, err error) {
 			case cfaNop:
 			case cfaSetLoc:
 				isSet = true
-				if c.eh {
-					adv, err = readEncoded(&r, c.FDEEncoding, m.f.programAddr+uint64(r.off), int(c.AddressSize))
-					if err != nil && r.err == nil {
-						return false, fail("DW_CFA_set_loc: %v", err)
-					}
-				} else {
-					adv = r.uint(int(c.AddressSize))
+				adv, err = readEncoded(&r, c.FDEEncoding, m.f.programAddr+uint64(r.off), int(c.AddressSize))
+				if err != nil && r.err == nil {
+					return false, fail("DW_CFA_set_loc: %v", err)
 				}
 			case cfaAdvanceLoc1:
 				adv, isAdv = uint64(r.u8()), true

@@ -56,8 +56,8 @@ type CIE struct {
 	// CPU (or a kernel, for a signal) built, not a call, so the caller's
 	// PC is the interrupted instruction and not a return address.
 	Signal bool
-	// FDEEncoding is the pointer encoding of the FDEs' addresses ('R',
-	// .eh_frame only; DW_EH_PE_absptr otherwise).
+	// FDEEncoding is the pointer encoding of the FDEs' addresses and of
+	// DW_CFA_set_loc's operand ('R'; DW_EH_PE_absptr without it).
 	FDEEncoding byte
 	// LSDAEncoding is the 'L' augmentation's encoding (DW_EH_PE_omit
 	// when absent); the unwinder never needs the LSDA itself.
@@ -67,9 +67,7 @@ type CIE struct {
 	Initial []byte
 	// augData tells whether FDEs carry augmentation data ('z').
 	augData bool
-	// eh is set for an .eh_frame CIE: DW_CFA_set_loc's operand then has
-	// FDEEncoding; order is the section's byte order.
-	eh    bool
+	// order is the section's byte order.
 	order binary.ByteOrder
 	// initialOff is the offset of Initial in Section (for messages).
 	initialOff uint64
@@ -303,7 +301,7 @@ func (p *sectionParser) cie(off uint64, from int) (*CIE, error) {
 func (p *sectionParser) parseCIE(h header) (*CIE, error) {
 	r := &h.body
 	c := &CIE{Section: p.name, Offset: uint64(h.off), AddressSize: uint8(p.addrSize),
-		FDEEncoding: dwEHPEAbsptr, LSDAEncoding: dwEHPEOmit, eh: p.eh, order: p.order}
+		FDEEncoding: dwEHPEAbsptr, LSDAEncoding: dwEHPEOmit, order: p.order}
 	c.Version = r.u8()
 	if c.Version != 1 && c.Version != 3 && c.Version != 4 {
 		return nil, fmt.Errorf("version %d (want 1, 3 or 4)", c.Version)
@@ -370,18 +368,19 @@ func (p *sectionParser) zAugmentation(c *CIE, r *reader, aug string) error {
 		return fmt.Errorf("augmentation data (%d bytes): %w", n, r.err)
 	}
 	ar := &reader{data: data, order: p.order}
-	base := p.addr + uint64(r.off-len(data))
 letters:
 	for _, ch := range []byte(aug[1:]) {
 		switch ch {
 		case 'L':
 			c.LSDAEncoding = ar.u8()
 		case 'P':
-			enc := ar.u8()
 			// The personality routine is of no use to an unwinder that
-			// runs no handlers; only its size matters.
-			if _, err := readEncoded(ar, enc, base+uint64(ar.off), p.addrSize); err != nil && ar.err == nil {
-				return fmt.Errorf("augmentation %q: personality: %w", c.Augmentation, err)
+			// runs no handlers: only the pointer's size matters, so its
+			// application bits (C++'s is indirect|pcrel|sdata4) are not.
+			if enc := ar.u8(); enc != dwEHPEOmit {
+				if _, err := readEncoded(ar, enc&0x0f, 0, p.addrSize); err != nil && ar.err == nil {
+					return fmt.Errorf("augmentation %q: personality: %w", c.Augmentation, err)
+				}
 			}
 		case 'R':
 			c.FDEEncoding = ar.u8()
@@ -416,18 +415,15 @@ func (p *sectionParser) fde(h header) (*FDE, error) {
 	}
 	r := &h.body
 	f := &FDE{CIE: c, Offset: uint64(h.off)}
+	// gdb reads FDE addresses in the CIE's 'R' encoding in .debug_frame
+	// too; without 'R' they are plain addresses of AddressSize bytes.
 	var rng uint64
-	if p.eh {
-		if f.Start, err = readEncoded(r, c.FDEEncoding, p.addr+uint64(r.off), p.addrSize); err == nil {
-			// The range has the encoding's size but is never relative.
-			rng, err = readEncoded(r, c.FDEEncoding&0x0f, 0, p.addrSize)
-		}
-		if err != nil && r.err == nil {
-			return nil, fmt.Errorf("%s+%#x: FDE address: %w", p.name, h.off, err)
-		}
-	} else {
-		f.Start = r.uint(int(c.AddressSize))
-		rng = r.uint(int(c.AddressSize))
+	if f.Start, err = readEncoded(r, c.FDEEncoding, p.addr+uint64(r.off), int(c.AddressSize)); err == nil {
+		// The range has the encoding's size but is never relative.
+		rng, err = readEncoded(r, c.FDEEncoding&0x0f, 0, int(c.AddressSize))
+	}
+	if err != nil && r.err == nil {
+		return nil, fmt.Errorf("%s+%#x: FDE address: %w", p.name, h.off, err)
 	}
 	if c.augData {
 		n := r.uleb()

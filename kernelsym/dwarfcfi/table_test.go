@@ -47,8 +47,8 @@ func TestLoadSections(t *testing.T) {
 			[]fdeSpec{{start: 0x3000, length: 0x40, prog: prog}}), pc: 0x3001, start: 0x3000, end: 0x3040, sect: ".eh_frame"},
 		{name: ".eh_frame zRS", image: ehELF([]cieSpec{ehCIE("zRS", []byte{pcrel}, pcrel)},
 			[]fdeSpec{{start: 0x3000, length: 0x40, prog: prog}}), pc: 0x3001, start: 0x3000, end: 0x3040, signal: true, sect: ".eh_frame"},
-		{name: ".eh_frame zPLR (personality, LSDA in the FDE)", image: ehELF([]cieSpec{ehCIE("zPLR",
-			cat([]byte{dwEHPEUdata4}, le32(0x1234), []byte{dwEHPEUdata4, dwEHPEUdata4}), dwEHPEUdata4)},
+		{name: ".eh_frame zPLR (C++'s indirect personality, LSDA in the FDE)", image: ehELF([]cieSpec{ehCIE("zPLR",
+			cat([]byte{0x80 | pcrel}, le32(0x1234), []byte{dwEHPEUdata4, dwEHPEUdata4}), dwEHPEUdata4)},
 			[]fdeSpec{{start: 0x4000, length: 0x10, augData: le32(0x5678), prog: prog}}), pc: 0x4001, start: 0x4000, end: 0x4010, sect: ".eh_frame"},
 		{name: ".eh_frame z with absptr FDEs", image: ehELF([]cieSpec{ehCIE("z", nil, dwEHPEAbsptr)},
 			[]fdeSpec{{start: 0x5000, length: 0x10, prog: prog}}), pc: 0x5001, start: 0x5000, end: 0x5010, sect: ".eh_frame"},
@@ -160,5 +160,26 @@ func TestLoadErrors(t *testing.T) {
 	}
 	if _, err := Load(buildELF(textSection(0x1000, 0x1000))); !errors.Is(err, ErrNoFrameInfo) {
 		t.Errorf("no frame sections: %v is not ErrNoFrameInfo", err)
+	}
+}
+
+// TestEHSetLoc: DW_CFA_set_loc's operand has the FDE pointer encoding,
+// pc-relative to the operand itself in .eh_frame.
+func TestEHSetLoc(t *testing.T) {
+	pcrel := byte(dwEHPEPcrel | dwEHPESdata4)
+	// The FDE is the second entry (the CIE takes 0x18 bytes); its
+	// program starts after the length, CIE pointer, address, range and
+	// augmentation length: the set_loc operand is 1 byte further.
+	operand := uint64(ehAddr + 0x18 + 4 + 4 + 4 + 4 + 1 + 1)
+	prog := cat([]byte{cfaSetLoc}, le32(uint32(0x1040-operand)), opDefCFAOffset(16))
+	tab, err := Load(ehELF([]cieSpec{ehCIE("zR", []byte{pcrel}, pcrel)}, []fdeSpec{{start: 0x1000, length: 0x100, prog: prog}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pc, want := range map[uint64]int64{0x103f: 8, 0x1040: 16} {
+		row, err := tab.Find(pc).Row(pc)
+		if err != nil || row.CFA.Offset != want {
+			t.Errorf("row at %#x: CFA %+v, %v; want rsp+%d", pc, row.CFA, err, want)
+		}
 	}
 }
