@@ -24,6 +24,10 @@ type Config struct {
 	// ExecPath is the name under which the kernel ELF is offered through
 	// qXfer:exec-file:read and vFile (the embedded kernel has no file).
 	ExecPath string
+	// ExecFile, when set, gives the exec file instead (path and bytes):
+	// for Linux, an ELF of the kernel's symbols that the monitor's model
+	// builds from kallsyms. A "" path offers none.
+	ExecFile func() (string, []byte)
 	// Monitor runs a "monitor" command line; nil answers every command
 	// with a pointer to this.
 	Monitor func(line string, out io.Writer) error
@@ -417,6 +421,9 @@ func (t *Target) Rcmd(cmd string, out io.Writer) error {
 
 // ExecFile offers the kernel ELF so a bare "target remote" loads symbols.
 func (t *Target) ExecFile() (string, []byte) {
+	if t.cfg.ExecFile != nil {
+		return t.cfg.ExecFile()
+	}
 	_, data := t.m.Kernel()
 	return t.cfg.ExecPath, data
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"vmapstack/internal/linuxtest"
 )
@@ -27,7 +28,13 @@ type linuxMonitorRun struct {
 // handler prints its BUG line and Call Trace and panics (panic=-1
 // reboots, which ends the stub). What the stub said at the stop is then
 // checked against what the kernel said of itself in the same run.
-func runLinuxMonitor(t *testing.T, appendLine string, extra ...string) *linuxMonitorRun {
+//
+// Early: gdb attaches at the reset vector, gets the symbols of the
+// kallsyms inside the bzImage (right under nokaslr), and breaks on
+// exc_double_fault by name before the kernel runs. Otherwise the stub
+// runs at once (--wait=false) and gdb attaches at the #DF stop, when the
+// stub serves the running kernel's symbols, KASLR offset included.
+func runLinuxMonitor(t *testing.T, appendLine string, early bool) *linuxMonitorRun {
 	t.Helper()
 	f := linuxtest.Require(t)
 	o := linuxtest.RequireOverflow(t, f)
@@ -35,11 +42,33 @@ func runLinuxMonitor(t *testing.T, appendLine string, extra ...string) *linuxMon
 	ctx, cancel := context.WithTimeout(context.Background(), linuxOursTimeout)
 	defer cancel()
 	serial := filepath.Join(t.TempDir(), "com1.log")
-	s := startStub(t, ctx, false, "--kernel", f.Kernel, "--initrd", o.Initrd, "--append", appendLine,
-		"--memory", "256M", "--serial", serial, "--break-on", "df")
-	cmds := []string{"target remote " + s.gdbAddr, "continue"}
-	for _, c := range append([]string{"monitor stack", "monitor cr2", "monitor walk $cr2", "monitor faults 4", "monitor tasks", "monitor bt", "monitor pt", "monitor idt", "monitor tss"}, extra...) {
+	flags := []string{"--kernel", f.Kernel, "--initrd", o.Initrd, "--append", appendLine,
+		"--memory", "256M", "--serial", serial, "--break-on", "df"}
+	if !early {
+		flags = append(flags, "--wait=false")
+	}
+	s := startStub(t, ctx, false, flags...)
+	cmds := []string{"target remote " + s.gdbAddr}
+	if early {
+		cmds = append(cmds, "echo @@ break\\n", "break exc_double_fault", "echo @@ continue\\n", "continue")
+	} else {
+		for !strings.Contains(s.stderr.String(), "with no debugger attached: #DF") {
+			if s.exited() {
+				t.Fatalf("stub exited before the #DF: %s", s.stderr.String())
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("no #DF stop: %v (stderr: %s)", ctx.Err(), s.stderr.String())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	for _, c := range []string{"info symbol $pc", "x/2i $pc", "monitor stack", "monitor cr2", "monitor walk $cr2", "monitor faults 4", "monitor tasks", "monitor bt", "monitor pt", "monitor idt", "monitor tss"} {
 		cmds = append(cmds, "echo @@ "+c+"\\n", c)
+	}
+	if early {
+		// On to the breakpoint in the C handler, by name.
+		cmds = append(cmds, "echo @@ to exc_double_fault\\n", "continue", "info symbol $pc")
 	}
 	cmds = append(cmds, "echo @@ end\\n", "continue")
 	out := runGDB(t, ctx, exs(cmds...)...)
@@ -51,6 +80,10 @@ func runLinuxMonitor(t *testing.T, appendLine string, extra ...string) *linuxMon
 		t.Fatal(err)
 	}
 	r := &linuxMonitorRun{gdb: out, sections: gdbSections(out)}
+	if !early {
+		// The stop message went to the stub's log, no debugger being there.
+		r.sections["continue"] = s.stderr.String()
+	}
 	if r.report, err = linuxtest.ParseStackOverflow(string(console)); err != nil {
 		t.Fatalf("%v; console tail:\n%s\ngdb:\n%s", err, tail(string(console), 40), out)
 	}
@@ -109,6 +142,9 @@ func checkLinuxMonitor(t *testing.T, r *linuxMonitorRun) {
 		// The stop message names the task whose guard page CR2 is in.
 		"continue": {"#DF: #PF (error 0x2", "could not be delivered", `the stack of task "insmod" (` + stack + `): its guard page`},
 		// The bounds Linux prints in its BUG line, the task, the guard page.
+		// gdb has names: the symbol file the stub built from kallsyms.
+		"info symbol $pc": {"asm_exc_double_fault in section .text"},
+		"x/2i $pc":        {"<asm_exc_double_fault>:", "<asm_exc_double_fault+"},
 		"monitor stack": {`task               "insmod" pid 1 `, "stack              " + stack + "  16K",
 			"guard page         " + guard + "  not present at PTE", "source             kernel symbols (task_struct.stack; THREAD_SIZE 16K from kallsyms"},
 		// CR2 is the fault Linux reports (the push of the #PF frame).
@@ -126,9 +162,6 @@ func checkLinuxMonitor(t *testing.T, r *linuxMonitorRun) {
 	}
 	for sec, subs := range want {
 		out, ok := r.sections[sec]
-		if sec == "continue" {
-			out, ok = r.gdb, true
-		}
 		if !ok {
 			t.Errorf("no output of %q in:\n%s", sec, r.gdb)
 			continue
@@ -161,14 +194,23 @@ func lineContaining(out, s string) string {
 
 // TestLinuxMonitorOverflow: with nokaslr.
 func TestLinuxMonitorOverflow(t *testing.T) {
-	checkLinuxMonitor(t, runLinuxMonitor(t, linuxtest.OverflowAppend))
+	r := runLinuxMonitor(t, linuxtest.OverflowAppend, true)
+	checkLinuxMonitor(t, r)
+	for sec, want := range map[string]string{
+		"break":               "Breakpoint 1 at 0xffffffff8",
+		"to exc_double_fault": "exc_double_fault in section .text",
+	} {
+		if !strings.Contains(r.sections[sec], want) {
+			t.Errorf("%s: no %q in:\n%s", sec, want, r.sections[sec])
+		}
+	}
 }
 
 // TestLinuxMonitorOverflowKASLR: the same questions with the kernel's
 // randomizations on, answered from the randomized bases (the stack is
 // not where it is under nokaslr).
 func TestLinuxMonitorOverflowKASLR(t *testing.T) {
-	r := runLinuxMonitor(t, linuxtest.OverflowAppendKASLR)
+	r := runLinuxMonitor(t, linuxtest.OverflowAppendKASLR, false)
 	checkLinuxMonitor(t, r)
 	if r.report.Begin == 0xffffc90000008000 {
 		t.Errorf("the stack is where nokaslr puts it (%#x): was KASLR on?", r.report.Begin)

@@ -12,13 +12,13 @@ import (
 // read yields a model that says so.
 func ForImage(image []byte) Kernel {
 	if IsBzImage(image) {
-		return NewLinux()
+		return NewLinux(image)
 	}
 	if f, err := elf.NewFile(bytes.NewReader(image)); err == nil {
 		isLinux := f.Section(".BTF") != nil && f.Section("__ksymtab") != nil
 		f.Close()
 		if isLinux {
-			return NewLinux()
+			return NewLinux(image)
 		}
 	}
 	k, err := Load(image)

@@ -28,6 +28,12 @@ import (
 // Until the kernel has written VMCOREINFO (early boot), TaskModel says
 // so and the monitor falls back to the page tables; nothing is guessed.
 type Linux struct {
+	// image is the kernel file (a bzImage, or a vmlinux booted through
+	// PVH), for symbols before the kernel runs (symfile.go).
+	image     []byte
+	imageSyms *imageSymbols
+	symFile   *symbolFile
+
 	// missing says why the model is not ready ("" once it is).
 	missing string
 	// scannedAt is the instruction count of the last search for
@@ -89,9 +95,10 @@ type linuxLayout struct {
 }
 
 // NewLinux returns a Linux model that finds the kernel in memory at the
-// first Sync where it is there.
-func NewLinux() *Linux {
-	return &Linux{missing: "the kernel has not been looked at yet", threadSize: DefaultThreadSize, threadSizeSource: "default (the kernel is not set up yet)"}
+// first Sync where it is there. image is the kernel file, from which the
+// symbol file served before that comes (nil: none).
+func NewLinux(image []byte) *Linux {
+	return &Linux{image: image, missing: "the kernel has not been looked at yet", threadSize: DefaultThreadSize, threadSizeSource: "default (the kernel is not set up yet)"}
 }
 
 // Sync finds the kernel's data the first time it is in memory, and

@@ -3,6 +3,7 @@ package kernelsym
 import (
 	"bytes"
 	"debug/elf"
+	"os"
 	"testing"
 
 	"vmapstack/internal/linuxtest"
@@ -112,3 +113,78 @@ func TestLinuxLayoutFromDebianBTF(t *testing.T) {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+func TestBzImageVersion(t *testing.T) {
+	img := make([]byte, 0x400)
+	copy(img[0x202:], "HdrS")
+	img[0x20e], img[0x20f] = 0x00, 0x01 // the string at 0x300
+	copy(img[0x300:], "6.1.0-57-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP\x00")
+	if v := bzImageVersion(img); v != "6.1.0-57-cloud-amd64" {
+		t.Errorf("version %q", v)
+	}
+	img[0x20f] = 0xff // past the end
+	if v := bzImageVersion(img); v != "" {
+		t.Errorf("out of range: %q", v)
+	}
+	if v := bzImageVersion([]byte("\x7fELF")); v != "" {
+		t.Errorf("ELF: %q", v)
+	}
+}
+
+// TestSymbolFileFromImage: before the kernel runs, the symbol file comes
+// from the kallsyms inside Debian's bzImage, at link addresses, with the
+// vmlinux's sections, under a name with the kernel's release.
+func TestSymbolFileFromImage(t *testing.T) {
+	f := linuxtest.Require(t)
+	img, err := os.ReadFile(f.Kernel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ForImage(img).(*Linux)
+	p, data, err := l.SymbolFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "/vmapstack/linux/vmlinux-" + f.Release + ".kallsyms"; p != want {
+		t.Errorf("path %q, want %q", p, want)
+	}
+	ef, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, err := ef.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := ef.Section(".text")
+	if text == nil || text.Addr != 0xffffffff81000000 || text.Type != elf.SHT_NOBITS {
+		t.Fatalf(".text: %+v", text)
+	}
+	found := map[string]elf.Symbol{}
+	for _, s := range syms {
+		found[s.Name] = s
+	}
+	for _, name := range []string{"exc_double_fault", "asm_exc_double_fault", "handle_stack_overflow", "do_one_initcall"} {
+		s, ok := found[name]
+		if !ok || elf.ST_TYPE(s.Info) != elf.STT_FUNC || s.Section != elf.SectionIndex(indexOf(ef, ".text")) || s.Value < text.Addr || s.Value >= text.Addr+text.Size {
+			t.Errorf("%s: %+v (found %v)", name, s, ok)
+		}
+	}
+	if s, ok := found["init_task"]; !ok || elf.ST_TYPE(s.Info) != elf.STT_OBJECT {
+		t.Errorf("init_task: %+v %v", s, ok)
+	}
+	// The same state gives the same file.
+	p2, data2, _ := l.SymbolFile()
+	if p2 != p || !bytes.Equal(data, data2) {
+		t.Error("a second SymbolFile differs")
+	}
+}
+
+func indexOf(f *elf.File, name string) int {
+	for i, s := range f.Sections {
+		if s.Name == name {
+			return i
+		}
+	}
+	return -1
+}

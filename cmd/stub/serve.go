@@ -11,6 +11,7 @@ import (
 
 	"vmapstack/gdbproto"
 	"vmapstack/gdbtarget"
+	"vmapstack/kernelsym"
 	"vmapstack/monitor"
 	"vmapstack/target"
 )
@@ -33,6 +34,7 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, s stdio) i
 	mon := monitor.New(m, nil)
 	t := gdbtarget.New(m, gdbtarget.Config{
 		ExecPath:     execPath(o.Kernel),
+		ExecFile:     linuxSymbolFile(mon, s),
 		Monitor:      mon.Run,
 		DescribeStop: mon.DescribeStop,
 		MemoryRegion: func(addr uint64) (gdbproto.MemoryRegion, error) {
@@ -91,6 +93,29 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, s stdio) i
 	default:
 		fmt.Fprintf(s.err, "stub: %v\n", err)
 		return exitFailure
+	}
+}
+
+// linuxSymbolFile serves a Linux kernel's symbols to gdb as its exec
+// file: an ELF built from kallsyms (kernelsym.Linux.SymbolFile; docs/
+// linux-boot.md says which addresses it has when). nil for other kernels,
+// whose ELF is served as it is.
+func linuxSymbolFile(mon *monitor.Monitor, s stdio) func() (string, []byte) {
+	if _, ok := mon.Kernel().(*kernelsym.Linux); !ok {
+		return nil
+	}
+	var said string
+	return func() (string, []byte) {
+		l := mon.Kernel().(*kernelsym.Linux)
+		p, data, err := l.SymbolFile()
+		if err != nil {
+			if msg := err.Error(); msg != said {
+				said = msg
+				fmt.Fprintf(s.err, "stub: no symbol file for gdb: %v\n", err)
+			}
+			return "", nil
+		}
+		return p, data
 	}
 }
 
