@@ -66,25 +66,14 @@ func serveMachine(t *testing.T, m *target.Machine) string {
 }
 
 // TestKernelBacktraceMatchesGDB: real gdb, attached to the machine
-// stopped at the #DF of scenario=overflow, unwinds the same frames (PC,
-// SP, signal frame or not, function) as Unwind, there and at
-// handle_stack_overflow.
+// stopped where an exception is delivered, unwinds the same frames (PC,
+// SP, signal frame or not, function) as Unwind, there and again at
+// handle_stack_overflow: the #DF of scenario=overflow (IST 1 back onto
+// the task stack), and the #PF of scenario=overflow-pf (on the task
+// stack itself).
 func TestKernelBacktraceMatchesGDB(t *testing.T) {
 	gdbPath := testtool.Require(t, "gdb")
 	syms := kernelSyms(t)
-	// Ours, on a machine of its own at each stop (the machine is
-	// deterministic: gdb's, below, stops in the same states).
-	m := bootToDF(t)
-	oursDF, err := unwindMachine(t, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runTo(t, m, symAddr(t, syms, "handle_stack_overflow"))
-	oursHSO, err := unwindMachine(t, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-
 	dir := t.TempDir()
 	kernel, script := filepath.Join(dir, "kernel.elf"), filepath.Join(dir, "dump.py")
 	if err := os.WriteFile(kernel, kernelimg.ELF, 0o644); err != nil {
@@ -93,52 +82,73 @@ func TestKernelBacktraceMatchesGDB(t *testing.T) {
 	if err := os.WriteFile(script, []byte(gdbDump), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := serveMachine(t, bootToDF(t))
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	args := []string{"-batch", "-nx", "-ex", "set pagination off", "-ex", "set confirm off", kernel,
-		"-ex", "target remote " + addr, "-x", script,
-		"-ex", "python dump('DF')", "-ex", "bt 3", "-ex", "bt -3",
-		"-ex", "break handle_stack_overflow", "-ex", "continue",
-		"-ex", "python dump('HSO')", "-ex", "bt 6", "-ex", "bt -3"}
-	cmd := exec.CommandContext(ctx, gdbPath, args...)
-	cmd.WaitDelay = 5 * time.Second
-	outb, err := cmd.CombinedOutput()
-	out := string(outb)
-	if err != nil {
-		t.Fatalf("gdb: %v\n%s", err, out)
-	}
-	var bt []string
-	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, "#") || strings.HasPrefix(l, "(More stack frames") || strings.HasPrefix(l, "STOP ") {
-			bt = append(bt, l)
-		}
-	}
-	t.Logf("gdb:\n%s", strings.Join(bt, "\n"))
-
-	for _, stop := range []struct {
-		tag  string
-		ours []dwarfcfi.Frame
-	}{{"DF", oursDF}, {"HSO", oursHSO}} {
-		theirs := parseGDBFrames(t, out, stop.tag)
-		if len(theirs) != len(stop.ours) {
-			t.Errorf("%s: gdb unwinds %d frames, Unwind %d:\ngdb:    %s\nUnwind: %s", stop.tag, len(theirs), len(stop.ours),
-				squash(gdbNames(theirs)), squash(frameNames(syms, stop.ours)))
-		}
-		for i := 0; i < len(theirs) && i < len(stop.ours); i++ {
-			g, o := theirs[i], stop.ours[i]
-			name := symbolize(syms, o.LookupPC)
-			if g.pc != o.PC || g.sp != o.SP || g.signal != o.Signal || !g.signal && g.name != name {
-				t.Errorf("%s frame #%d: gdb pc %#x sp %#x signal %v %s; Unwind pc %#x sp %#x signal %v %s",
-					stop.tag, i, g.pc, g.sp, g.signal, g.name, o.PC, o.SP, o.Signal, name)
-				break
+	for _, sc := range []struct {
+		cmdline string
+		vector  uint8
+	}{{"scenario=overflow", 8}, {"scenario=overflow-pf", 14}} {
+		t.Run(sc.cmdline, func(t *testing.T) {
+			// Ours, on a machine of its own (the machine is
+			// deterministic: gdb's, below, stops in the same states).
+			m := bootTo(t, sc.cmdline, sc.vector)
+			atEntry, err := unwindMachine(t, m)
+			if err != nil {
+				t.Fatal(err)
 			}
+			runTo(t, m, symAddr(t, syms, "handle_stack_overflow"))
+			inHandler, err := unwindMachine(t, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			addr := serveMachine(t, bootTo(t, sc.cmdline, sc.vector))
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, gdbPath, "-batch", "-nx", "-ex", "set pagination off", "-ex", "set confirm off", kernel,
+				"-ex", "target remote "+addr, "-x", script,
+				"-ex", "python dump('ENTRY')", "-ex", "bt 3", "-ex", "bt -3",
+				"-ex", "break handle_stack_overflow", "-ex", "continue",
+				"-ex", "python dump('HANDLER')", "-ex", "bt 6", "-ex", "bt -3")
+			cmd.WaitDelay = 5 * time.Second
+			outb, err := cmd.CombinedOutput()
+			out := string(outb)
+			if err != nil {
+				t.Fatalf("gdb: %v\n%s", err, out)
+			}
+			var bt []string
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasPrefix(l, "#") || strings.HasPrefix(l, "STOP ") {
+					bt = append(bt, l)
+				}
+			}
+			t.Logf("gdb:\n%s", strings.Join(bt, "\n"))
+			compareGDB(t, syms, out, "ENTRY", atEntry)
+			compareGDB(t, syms, out, "HANDLER", inHandler)
+		})
+	}
+}
+
+// compareGDB compares the frames gdb's dump printed under tag with ours.
+func compareGDB(t *testing.T, syms []ksym, out, tag string, ours []dwarfcfi.Frame) {
+	t.Helper()
+	theirs := parseGDBFrames(t, out, tag)
+	if len(theirs) != len(ours) {
+		t.Errorf("%s: gdb unwinds %d frames, Unwind %d:\ngdb:    %s\nUnwind: %s", tag, len(theirs), len(ours),
+			squash(gdbNames(theirs)), squash(frameNames(syms, ours)))
+	}
+	for i := 0; i < len(theirs) && i < len(ours); i++ {
+		g, o := theirs[i], ours[i]
+		name := symbolize(syms, o.LookupPC)
+		if g.pc != o.PC || g.sp != o.SP || g.signal != o.Signal || !g.signal && g.name != name {
+			t.Errorf("%s frame #%d: gdb pc %#x sp %#x signal %v %s; Unwind pc %#x sp %#x signal %v %s",
+				tag, i, g.pc, g.sp, g.signal, g.name, o.PC, o.SP, o.Signal, name)
+			break
 		}
-		// gdb ends where the CFI says the return address is undefined:
-		// the outermost frame.
-		if m := regexp.MustCompile(`(?m)^STOP ` + stop.tag + ` (.*)$`).FindStringSubmatch(out); m == nil || m[1] != "outermost" {
-			t.Errorf("%s: gdb's last stop reason %q, want outermost", stop.tag, m)
-		}
+	}
+	// gdb ends where the CFI says the return address is undefined: the
+	// outermost frame, as Unwind's EndUndefinedRA.
+	m := regexp.MustCompile(`(?m)^STOP ` + tag + ` (.*)$`).FindStringSubmatch(out)
+	if m == nil || m[1] != "outermost" || ours[len(ours)-1].End != dwarfcfi.EndUndefinedRA {
+		t.Errorf("%s: gdb's last stop reason %q, ours %v; want outermost", tag, m, ours[len(ours)-1].End)
 	}
 }
 

@@ -279,25 +279,30 @@ func regNumber(name string) int {
 	return -1
 }
 
-// bootToDF runs scenario=overflow to the #DF delivery (break-on df): the
-// CPU is at stub_8's first instruction on IST 1.
-func bootToDF(t *testing.T) *target.Machine {
+// bootTo boots the kernel with the command line and runs it to the
+// first delivery of the exception vector (break-on): the CPU is at the
+// entry stub's first instruction.
+func bootTo(t *testing.T, cmdline string, vector uint8) *target.Machine {
 	t.Helper()
-	m, err := target.New(target.Config{Kernel: kernelimg.ELF, KernelPath: "kernel.elf", Append: "scenario=overflow"})
+	m, err := target.New(target.Config{Kernel: kernelimg.ELF, KernelPath: "kernel.elf", Append: cmdline})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bo, err := target.ParseBreakOn("df")
+	bo, err := target.ParseBreakOn(strconv.Itoa(int(vector)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.SetBreakOn(bo)
 	st := m.RunUntil(context.Background(), 50_000_000)
-	if st.Kind != target.StopBreakOn || st.Event == nil || st.Event.Vector != 8 {
-		t.Fatalf("scenario=overflow with break-on df stopped with %v\nconsole:\n%s", st, m.Console())
+	if st.Kind != target.StopBreakOn || st.Event == nil || st.Event.Vector != vector {
+		t.Fatalf("%s with break-on %d stopped with %v\nconsole:\n%s", cmdline, vector, st, m.Console())
 	}
 	return m
 }
+
+// bootToDF runs scenario=overflow to the #DF delivery: the CPU is at
+// stub_8's first instruction on IST 1.
+func bootToDF(t *testing.T) *target.Machine { return bootTo(t, "scenario=overflow", 8) }
 
 // runTo continues the machine to a breakpoint at addr.
 func runTo(t *testing.T, m *target.Machine, addr uint64) {
@@ -448,4 +453,38 @@ func symAddr(t *testing.T, syms []ksym, name string) uint64 {
 	}
 	t.Fatalf("no symbol %s", name)
 	return 0
+}
+
+// TestKernelOtherStops unwinds the other scenarios' exception stops: an
+// exception on the task's own stack, an interrupt taken in code without
+// CFI, and a #DF whose interrupted stack is not mapped.
+func TestKernelOtherStops(t *testing.T) {
+	syms := kernelSyms(t)
+	for _, tc := range []struct {
+		cmdline string
+		vector  uint8
+		want    string
+		end     dwarfcfi.Reason
+		err     string
+	}{
+		// #PF delivered on the task stack (the frame is 16 KiB): the
+		// signal frame's caller is on the same stack.
+		{"scenario=overflow-pf", 14, "<signal handler called>, probe_big_frame, probe_task, ret_from_fork", dwarfcfi.EndUndefinedRA, ""},
+		// irq_overflow_wait (entry.S) has no CFI: the stack ends there.
+		{"scenario=irq-overflow", 8, "<signal handler called>, irq_overflow_wait", dwarfcfi.EndNoFDE, ""},
+		// switch_mm switched to page tables without the stack: the return
+		// address cannot be read.
+		{"scenario=lazy-pgd nosync", 8, "<signal handler called>, switch_mm", dwarfcfi.StopRead,
+			"memory read failed: frame at pc"},
+	} {
+		t.Run(tc.cmdline, func(t *testing.T) {
+			frames, err := unwindMachine(t, bootTo(t, tc.cmdline, tc.vector))
+			if got := squash(frameNames(syms, frames)); got != tc.want || frames[len(frames)-1].End != tc.end {
+				t.Errorf("frames %s ending with %v, want %s ending with %v", got, frames[len(frames)-1].End, tc.want, tc.end)
+			}
+			if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+				t.Errorf("error %v, want %q", err, tc.err)
+			}
+		})
+	}
 }
