@@ -83,11 +83,6 @@ func loadKernel(t *testing.T) *dwarfcfi.Table {
 	return tab
 }
 
-// noCFI are the kernel's functions written in assembly without CFI: the
-// 32-bit PVH entry and the switch to long mode (head.S, before any stack
-// to unwind), and entry.S's routines that gdb cannot unwind either.
-var noCFI = []string{"pvh_start", "startup_64", "startup_64_high", "switch_to", "irq_overflow_wait", "memset", "memcpy"}
-
 // TestKernelFDEsCoverFunctions: every function of the symbol table but
 // the assembly ones without CFI is covered from its first to its last
 // byte by one FDE, every exception stub and common_entry by a signal
@@ -95,6 +90,10 @@ var noCFI = []string{"pvh_start", "startup_64", "startup_64_high", "switch_to", 
 func TestKernelFDEsCoverFunctions(t *testing.T) {
 	tab := loadKernel(t)
 	syms := kernelSyms(t)
+	// The functions written in assembly without CFI: the 32-bit PVH
+	// entry and the switch to long mode (head.S, before there is a stack
+	// to unwind), and entry.S's routines gdb cannot unwind either.
+	noCFI := []string{"pvh_start", "startup_64", "startup_64_high", "switch_to", "irq_overflow_wait", "memset", "memcpy"}
 	var uncovered []string
 	funcs := 0
 	for i, s := range syms {

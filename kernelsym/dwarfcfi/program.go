@@ -158,7 +158,7 @@ func (f *FDE) Row(pc uint64) (Row, error) {
 }
 
 // Rows returns every row of the FDE's table, in address order. A row
-// that an advance of 0 left empty is kept: its successor has the same
+// that an advance by 0 ended at once is kept: its successor has the same
 // Loc and wins.
 func (f *FDE) Rows() ([]Row, error) {
 	var rows []Row
@@ -191,7 +191,7 @@ func (f *FDE) run(limit uint64, emit func(Row)) (Row, error) {
 	}
 	initial := m.row
 	m.initial = &initial
-	m.stack = nil // DWARF 4 §6.4.2.4: the state stack is per program
+	m.stack = nil // what the CIE remembered is not the FDE's to restore
 	m.row.Loc = f.Start
 	if _, err := m.exec(f.Program, f.programOff); err != nil {
 		return Row{}, err

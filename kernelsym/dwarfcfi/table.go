@@ -96,9 +96,12 @@ func (f *FDE) String() string {
 func (f *FDE) Contains(pc uint64) bool { return pc >= f.Start && pc < f.End }
 
 // Load parses the .eh_frame and .debug_frame sections of a 64-bit x86
-// ELF image. Only malformed sections are errors; an FDE whose program
-// cannot be run (an unknown op) is found by Unwind or Row when it is used,
-// so that one odd function does not take the whole stack away.
+// ELF image: an executable or a kernel, whose addresses are final (the
+// relocations of an object file are not applied). Only malformed
+// sections are errors; an FDE whose program cannot be run (an unknown
+// op) is found by Unwind or Row when it is used, so that one odd
+// function does not take the whole stack away. The Table keeps no
+// reference to elfBytes.
 func Load(elfBytes []byte) (*Table, error) {
 	f, err := elf.NewFile(bytes.NewReader(elfBytes))
 	if err != nil {

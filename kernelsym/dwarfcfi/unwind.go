@@ -137,12 +137,15 @@ func (r Reason) Clean() bool { return r == EndNoFDE || r == EndUndefinedRA || r 
 // that is not a normal end of the stack.
 type StopError struct {
 	Reason Reason
-	Frame  int    // the index of the last frame returned
+	Frame  int    // the index of the last frame returned (-1: none, the start registers were unusable)
 	PC     uint64 // its PC
 	Err    error
 }
 
 func (e *StopError) Error() string {
+	if e.Frame < 0 {
+		return fmt.Sprintf("dwarfcfi: cannot unwind: %v", e.Err)
+	}
 	return fmt.Sprintf("dwarfcfi: unwinding stopped after frame #%d (pc %#x): %v: %v", e.Frame, e.PC, e.Reason, e.Err)
 }
 
