@@ -50,7 +50,10 @@ func runLinuxMonitor(t *testing.T, appendLine string, early bool) *linuxMonitorR
 	s := startStub(t, ctx, false, flags...)
 	cmds := []string{"target remote " + s.gdbAddr}
 	if early {
-		cmds = append(cmds, "echo @@ break\\n", "break exc_double_fault", "echo @@ continue\\n", "continue")
+		// At the reset vector the kernel has not set anything up: the
+		// monitor says what is missing instead of guessing.
+		cmds = append(cmds, "echo @@ tasks at reset\\n", "monitor tasks",
+			"echo @@ break\\n", "break exc_double_fault", "echo @@ continue\\n", "continue")
 	} else {
 		for !strings.Contains(s.stderr.String(), "with no debugger attached: #DF") {
 			if s.exited() {
@@ -198,6 +201,7 @@ func TestLinuxMonitorOverflow(t *testing.T) {
 	checkLinuxMonitor(t, r)
 	for sec, want := range map[string]string{
 		"break":               "Breakpoint 1 at 0xffffffff8",
+		"tasks at reset":      "no kernel symbols for tasks: Linux: vmcoreinfo: no VMCOREINFO in guest memory: the kernel has not set it up yet",
 		"to exc_double_fault": "exc_double_fault in section .text",
 	} {
 		if !strings.Contains(r.sections[sec], want) {

@@ -104,6 +104,14 @@ func NewLinux(image []byte) *Linux {
 // Sync finds the kernel's data the first time it is in memory, and
 // re-reads the module list when the machine has run since.
 func (l *Linux) Sync(mem Memory) {
+	// Guest memory is the guest's to corrupt: a decoder bug it finds
+	// must cost the model, not the stub (DescribeStop calls Sync with no
+	// recover of its own).
+	defer func() {
+		if r := recover(); r != nil {
+			l.missing = fmt.Sprintf("Linux: internal error reading the kernel's data: %v", r)
+		}
+	}()
 	if l.missing == "" {
 		if l.modulesAt != mem.Instret {
 			l.modulesAt = mem.Instret

@@ -3,7 +3,11 @@ package kernelsym
 import (
 	"bytes"
 	"debug/elf"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"vmapstack/internal/linuxtest"
@@ -187,4 +191,96 @@ func indexOf(f *elf.File, name string) int {
 		}
 	}
 	return -1
+}
+
+// fakeGuest is guest memory for the Linux model's bad-input tests: RAM,
+// with linear addresses of the direct map translated to it.
+type fakeGuest struct{ ram []byte }
+
+func (g fakeGuest) phys(addr uint64, buf []byte) (int, error) {
+	if addr >= uint64(len(g.ram)) {
+		return 0, fmt.Errorf("physical %#x outside RAM", addr)
+	}
+	n := copy(buf, g.ram[addr:])
+	if n < len(buf) {
+		return n, fmt.Errorf("physical %#x outside RAM", addr+uint64(n))
+	}
+	return n, nil
+}
+
+func (g fakeGuest) linear(addr uint64, buf []byte) (int, error) {
+	const directMap = 0xffff888000000000
+	if addr < directMap {
+		return 0, fmt.Errorf("linear %#x not mapped", addr)
+	}
+	return g.phys(addr-directMap, buf)
+}
+
+func (g fakeGuest) memory(instret uint64) Memory {
+	return Memory{Read: g.linear, ReadPhys: g.phys, PhysSize: uint64(len(g.ram)), Instret: instret}
+}
+
+// TestLinuxBadGuest: what a kernel without VMCOREINFO, or with one that
+// points at garbage, gets: a model that says what is missing, never a
+// panic, and another look only after the machine has run.
+func TestLinuxBadGuest(t *testing.T) {
+	vmcoreinfo := func(lines string) []byte {
+		ram := make([]byte, 4<<20)
+		r := rand.New(rand.NewPCG(1, 2))
+		for i := 1 << 20; i < 2<<20; i += 8 {
+			binary.LittleEndian.PutUint64(ram[i:], r.Uint64())
+		}
+		copy(ram[2<<20:], "OSRELEASE=6.1.0-57-cloud-amd64\nPAGESIZE=4096\n"+lines)
+		return ram
+	}
+	const names = "ffff888000100000"
+	for _, c := range []struct {
+		name string
+		ram  []byte
+		want string
+	}{
+		{"no VMCOREINFO", make([]byte, 4<<20), "no VMCOREINFO"},
+		{"no kallsyms in VMCOREINFO", vmcoreinfo("SYMBOL(init_uts_ns)=ffffffff82a14f40\n"), "kallsyms"},
+		{"kallsyms at garbage", vmcoreinfo("SYMBOL(kallsyms_names)=" + names + "\nSYMBOL(kallsyms_num_syms)=ffff888000100100\n" +
+			"SYMBOL(kallsyms_token_table)=ffff888000180000\nSYMBOL(kallsyms_token_index)=ffff888000190000\n" +
+			"SYMBOL(kallsyms_offsets)=ffff888000200000\nSYMBOL(kallsyms_relative_base)=ffff888000300000\n"), "kallsyms"},
+		{"kallsyms outside RAM", vmcoreinfo("SYMBOL(kallsyms_names)=ffffffff82000000\nSYMBOL(kallsyms_num_syms)=ffffffff82000100\n" +
+			"SYMBOL(kallsyms_token_table)=ffffffff82000200\nSYMBOL(kallsyms_token_index)=ffffffff82000300\n" +
+			"SYMBOL(kallsyms_offsets)=ffffffff82000400\nSYMBOL(kallsyms_relative_base)=ffffffff82000500\n"), "kallsyms"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := NewLinux(nil)
+			g := fakeGuest{c.ram}
+			l.Sync(g.memory(100))
+			err := l.TaskModel()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("TaskModel: %v, want an error with %q", err, c.want)
+			}
+			if _, err := l.Tasks(g.memory(100)); err == nil {
+				t.Error("Tasks without a model")
+			}
+			if _, err := l.Unwind(g.memory(100), UnwindStart{}, 16); err == nil {
+				t.Error("Unwind without a model")
+			}
+			if s, err := l.Stacks(g.memory(100)); err == nil || s != nil {
+				t.Errorf("Stacks without a model: %v %v", s, err)
+			}
+			if _, _, err := l.SymbolFile(); err == nil {
+				t.Error("a symbol file without symbols or an image")
+			}
+			// No progress, no second scan; progress, another one.
+			scanned := 0
+			counting := g.memory(100)
+			counting.ReadPhys = func(a uint64, b []byte) (int, error) { scanned++; return g.phys(a, b) }
+			l.Sync(counting)
+			if scanned != 0 {
+				t.Errorf("%d reads at the same instruction count", scanned)
+			}
+			counting.Instret = 200
+			l.Sync(counting)
+			if scanned == 0 {
+				t.Error("no new look after the machine ran")
+			}
+		})
+	}
 }

@@ -91,7 +91,12 @@ func bzImageVersion(image []byte) string {
 // SymbolFile returns the ELF gdb gets as the exec file, and the absolute
 // path to serve it under. The same state gives the same bytes; a new
 // state (the kernel found in memory, a module loaded) gives a new name.
-func (l *Linux) SymbolFile() (string, []byte, error) {
+func (l *Linux) SymbolFile() (p string, data []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, data, err = "", nil, fmt.Errorf("internal error building the symbol file: %v", r)
+		}
+	}()
 	key, syms, sections, err := l.symbolFileInput()
 	if err != nil {
 		return "", nil, err
@@ -106,7 +111,7 @@ func (l *Linux) SymbolFile() (string, []byte, error) {
 		}
 		es = append(es, symelf.Symbol{Name: s.Name, Addr: s.Addr, Size: s.Size, Func: s.Func, Global: s.Global})
 	}
-	data, err := symelf.Build(es, sections)
+	data, err = symelf.Build(es, sections)
 	if err != nil {
 		return "", nil, fmt.Errorf("build the symbol file: %w", err)
 	}
