@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"vmapstack/kernelsym"
 
 	"vmapstack/internal/linuxtest"
 )
@@ -218,5 +219,34 @@ func TestLinuxMonitorOverflowKASLR(t *testing.T) {
 	checkLinuxMonitor(t, r)
 	if r.report.Begin == 0xffffc90000008000 {
 		t.Errorf("the stack is where nokaslr puts it (%#x): was KASLR on?", r.report.Begin)
+	}
+}
+
+// TestLinuxSymbolsFlag: with --symbols, gdb gets that file as the exec
+// file instead of the one the stub builds. A vmlinux with DWARF is
+// Debian's -dbg package (283 MB), too much for CI: the file given here
+// is a symbol ELF written by kernelsym, which is what the flag needs to
+// be (an ELF with a symbol table); gdb must read it under its own path.
+func TestLinuxSymbolsFlag(t *testing.T) {
+	f := linuxtest.Require(t)
+	img, err := os.ReadFile(f.Kernel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, data, err := kernelsym.ForImage(img).(*kernelsym.Linux).SymbolFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms := filepath.Join(t.TempDir(), "vmlinux-with-symbols")
+	if err := os.WriteFile(syms, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	s := startStub(t, ctx, false, "--kernel", f.Kernel, "--symbols", syms, "--append", linuxtest.OverflowAppend)
+	out := runGDB(t, ctx, exs("target remote "+s.gdbAddr, "info symbol 0xffffffff81000000", "break exc_double_fault", "kill")...)
+	for _, want := range []string{"Reading symbols from target:" + syms, "in section .text", "Breakpoint 1 at 0xffffffff8"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
 	}
 }

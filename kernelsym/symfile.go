@@ -53,21 +53,26 @@ func loadImageSymbols(image []byte) *imageSymbols {
 		return is
 	}
 	is.syms = symbolsFromKallsyms(ks)
+	is.sections, is.err = elfSections(vmlinux)
+	return is
+}
+
+// elfSections lists a vmlinux's allocated sections at kernel addresses;
+// .data..percpu, linked at 0 (its symbols are offsets), stays out.
+func elfSections(vmlinux []byte) ([]symelf.Section, error) {
 	f, err := elf.NewFile(bytes.NewReader(vmlinux))
 	if err != nil {
-		is.err = fmt.Errorf("vmlinux: %w", err)
-		return is
+		return nil, fmt.Errorf("vmlinux: %w", err)
 	}
 	defer f.Close()
+	var out []symelf.Section
 	for _, s := range f.Sections {
-		// Allocated sections at kernel addresses; .data..percpu is
-		// linked at 0 (its symbols are offsets) and stays out.
 		if s.Flags&elf.SHF_ALLOC == 0 || s.Addr < 1<<63 || s.Size == 0 {
 			continue
 		}
-		is.sections = append(is.sections, symelf.Section{Name: s.Name, Addr: s.Addr, Size: s.Size, Exec: s.Flags&elf.SHF_EXECINSTR != 0})
+		out = append(out, symelf.Section{Name: s.Name, Addr: s.Addr, Size: s.Size, Exec: s.Flags&elf.SHF_EXECINSTR != 0})
 	}
-	return is
+	return out, nil
 }
 
 // bzImageVersion reads the kernel_version string the setup header points

@@ -17,6 +17,7 @@ import (
 type options struct {
 	Kernel   string // path; "" means the embedded kernel
 	Initrd   string // path; "" means none
+	Symbols  string // path of a vmlinux with symbols (and DWARF) for a Linux kernel; "" means none
 	Append   string
 	Listen   string // host:port, unix:PATH or "none"
 	Wait     bool
@@ -48,6 +49,7 @@ func parseArgs(args []string, out io.Writer) (options, error) {
 	fs.SortFlags = false
 	fs.StringVar(&o.Kernel, "kernel", "", "the kernel at `PATH`: an ELF with a PVH entry note, or a Linux bzImage such as /boot/vmlinuz-* (default: the embedded mini kernel)")
 	fs.StringVar(&o.Initrd, "initrd", "", "the initramfs at `PATH` for a Linux kernel, as QEMU's -initrd")
+	fs.StringVar(&o.Symbols, "symbols", "", "a vmlinux at `PATH` with symbols and DWARF for the Linux kernel (Debian's -dbg package): gdb gets it as the exec file (default: an ELF the stub builds from the kernel's kallsyms)")
 	fs.StringVar(&o.Append, "append", defaultAppend, "`STRING` passed as the kernel command line: scenario=NAME plus flags nosync, noprobe, noist")
 	fs.StringVar(&o.Listen, "listen", defaultListen, "debugger address `ADDR`: host:port or unix:PATH; \"none\" runs the kernel to its end with no debugger")
 	fs.BoolVar(&o.Wait, "wait", true, "start halted until a debugger resumes (--wait=false: run at once, attach later)")

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
@@ -62,6 +64,13 @@ func runMachine(ctx context.Context, o options, s stdio, quit func()) int {
 		defer restore()
 		cfg.SerialIn = in
 	}
+	var symbols []byte
+	if o.Symbols != "" {
+		if symbols, err = readSymbols(o.Symbols); err != nil {
+			fmt.Fprintf(s.err, "stub: --symbols: %v\n", err)
+			return exitFailure
+		}
+	}
 	m, err := target.New(cfg)
 	if err != nil {
 		fmt.Fprintf(s.err, "stub: %v\n", err)
@@ -71,7 +80,7 @@ func runMachine(ctx context.Context, o options, s stdio, quit func()) int {
 	if o.Listen == "none" {
 		return runStandalone(ctx, m, s.err)
 	}
-	return serveDebugger(ctx, o, m, s)
+	return serveDebugger(ctx, o, m, symbols, s)
 }
 
 // machineConfig turns the options into a target.Config, opening the
@@ -168,6 +177,29 @@ func runStandalone(ctx context.Context, m *target.Machine, errw io.Writer) int {
 			return exitFailure
 		}
 	}
+}
+
+// maxSymbolsBytes bounds what --symbols reads: Debian's 6.1 vmlinux
+// with DWARF is about 700 MiB.
+const maxSymbolsBytes = 4 << 30
+
+// readSymbols reads a --symbols file: a regular file holding an ELF
+// with a symbol table (gdb would load it anyway; the stub checks first
+// so that a wrong path says so before the machine starts).
+func readSymbols(path string) ([]byte, error) {
+	data, err := readInputFile(path, maxSymbolsBytes)
+	if err != nil {
+		return nil, err
+	}
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s is not an ELF file (%w)", path, err)
+	}
+	defer f.Close()
+	if f.Section(".symtab") == nil {
+		return nil, fmt.Errorf("%s has no symbol table (a stripped vmlinux, such as the one inside a bzImage, adds nothing to what the stub builds from kallsyms)", path)
+	}
+	return data, nil
 }
 
 // maxKernelBytes bounds what --kernel reads: Debian's bzImage is about

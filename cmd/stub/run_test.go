@@ -159,6 +159,9 @@ func TestRunErrors(t *testing.T) {
 	copy(bz[0x202:], "HdrS")
 	bz[0x206], bz[0x207] = 0x0b, 0x02
 	os.WriteFile(oldBz, bz, 0o644)
+	// An ELF with no symbol table: a PVH kernel testtool builds.
+	stripped := filepath.Join(dir, "stripped")
+	os.WriteFile(stripped, testtool.PVHKernel([]byte{0xf4}), 0o644)
 	tests := []struct {
 		name string
 		args []string
@@ -174,6 +177,10 @@ func TestRunErrors(t *testing.T) {
 		{"initrd larger than RAM", []string{"--memory", "128M", "--initrd", huge}, "huge is 200 MiB, more than the 128 MiB it may be"},
 		{"serial dir missing", []string{"--serial", filepath.Join(dir, "no", "such", "file")}, "--serial: open"},
 		{"unknown scenario", []string{"--append", "scenario=nonesuch"}, ""},
+		{"symbols missing", []string{"--symbols", filepath.Join(dir, "nope")}, "--symbols: stat "},
+		{"symbols not an ELF", []string{"--symbols", notELF}, "--symbols: " + notELF + " is not an ELF file"},
+		{"symbols without a symbol table", []string{"--symbols", stripped}, "stripped has no symbol table"},
+		{"symbols a device", []string{"--symbols", "/dev/zero"}, "--symbols: /dev/zero is not a regular file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

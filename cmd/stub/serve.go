@@ -20,7 +20,7 @@ import (
 // at a time, until a debugger kills the machine (exit 0, as QEMU), the
 // kernel exits through isa-debug-exit (its code), or the stub is
 // interrupted. It returns the exit status.
-func serveDebugger(ctx context.Context, o options, m *target.Machine, s stdio) int {
+func serveDebugger(ctx context.Context, o options, m *target.Machine, symbols []byte, s stdio) int {
 	if !strings.HasPrefix(o.Listen, "unix:") && !gdbproto.IsLoopback(o.Listen) {
 		fmt.Fprintf(s.err, "stub: warning: listening on %s, which is not a loopback address: "+
 			"whoever connects can run arbitrary code in this machine and read its memory\n", o.Listen)
@@ -31,10 +31,11 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, s stdio) i
 		return exitFailure
 	}
 	path, _ := m.Kernel()
-	mon := monitor.New(m, nil)
+	_, image := m.Kernel()
+	mon := monitor.New(m, kernelsym.ForImage(image))
 	t := gdbtarget.New(m, gdbtarget.Config{
 		ExecPath:     execPath(o.Kernel),
-		ExecFile:     linuxSymbolFile(mon, s),
+		ExecFile:     execFile(o, mon, symbols, s),
 		Monitor:      mon.Run,
 		DescribeStop: mon.DescribeStop,
 		MemoryRegion: func(addr uint64) (gdbproto.MemoryRegion, error) {
@@ -96,11 +97,15 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, s stdio) i
 	}
 }
 
-// linuxSymbolFile serves a Linux kernel's symbols to gdb as its exec
-// file: an ELF built from kallsyms (kernelsym.Linux.SymbolFile; docs/
-// linux-boot.md says which addresses it has when). nil for other kernels,
-// whose ELF is served as it is.
-func linuxSymbolFile(mon *monitor.Monitor, s stdio) func() (string, []byte) {
+// execFile says what gdb gets as its exec file when the kernel's own
+// file will not do: the --symbols file as it is, or for a Linux kernel
+// an ELF of its kallsyms (kernelsym.Linux.SymbolFile; docs/linux-boot.md
+// says which addresses it has when). nil serves the kernel file.
+func execFile(o options, mon *monitor.Monitor, symbols []byte, s stdio) func() (string, []byte) {
+	if symbols != nil {
+		p := execPath(o.Symbols)
+		return func() (string, []byte) { return p, symbols }
+	}
 	if _, ok := mon.Kernel().(*kernelsym.Linux); !ok {
 		return nil
 	}
