@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"vmapstack/kernelsym"
 
 	"vmapstack/internal/linuxtest"
+	"vmapstack/kernelsym"
 )
 
 // linuxMonitorRun is one attached session on Debian's kernel stopped at
