@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"vmapstack/internal/linuxtest"
-	"vmapstack/internal/testtool"
 )
 
 // linuxOursTimeout bounds one boot in our stub. The boot and workload
@@ -115,19 +114,8 @@ func TestLinuxOursShellStdin(t *testing.T) {
 // results and a clean reboot.
 func TestLinuxOursPVH(t *testing.T) {
 	f := linuxtest.Require(t)
-	img, err := os.ReadFile(f.Kernel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tool, err := linuxtest.PayloadTool(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tool != "" {
-		testtool.Require(t, tool)
-	}
 	vmlinux := filepath.Join(t.TempDir(), "vmlinux")
-	if err := linuxtest.ExtractVmlinux(f.Kernel, vmlinux); err != nil {
+	if err := os.WriteFile(vmlinux, linuxtest.RequireVmlinux(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	acquireHeavy(t)

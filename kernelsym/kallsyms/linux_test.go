@@ -7,14 +7,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"vmapstack/internal/linuxtest"
-	"vmapstack/internal/testtool"
 	"vmapstack/kernelsym/vmcoreinfo"
 	"vmapstack/target"
 )
@@ -24,31 +22,11 @@ import (
 // package) and skip where it cannot be fetched, or fail under
 // VMAPSTACK_REQUIRE_TOOLS=1.
 
-// debianVmlinux returns the vmlinux inside Debian's bzImage, unpacked
-// into the test's temporary directory, and the boot files.
+// debianVmlinux returns the vmlinux inside Debian's bzImage
+// (linuxtest.RequireVmlinux) and the boot files.
 func debianVmlinux(t *testing.T) ([]byte, *linuxtest.Files) {
 	t.Helper()
-	f := linuxtest.Require(t)
-	img, err := os.ReadFile(f.Kernel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tool, err := linuxtest.PayloadTool(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tool != "" {
-		testtool.Require(t, tool)
-	}
-	path := filepath.Join(t.TempDir(), "vmlinux")
-	if err := linuxtest.ExtractVmlinux(f.Kernel, path); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, f
+	return linuxtest.RequireVmlinux(t), linuxtest.Require(t)
 }
 
 // sectionReader is a ReadFunc over an ELF file's allocated sections, for

@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/arch/x86/x86asm"
 
 	"vmapstack/internal/linuxtest"
-	"vmapstack/internal/testtool"
 )
 
 // The tests below read the ORC tables of Debian's 6.1 kernel, the one the
@@ -22,58 +18,17 @@ import (
 // tests find functions by the kernel's exported-symbol table (__ksymtab)
 // and entry_SYSCALL_64 by its first instructions.
 
-var debianVmlinux struct {
-	sync.Mutex
-	path string
-	dir  string
-}
-
-// vmlinux61 returns the vmlinux extracted from Debian's kernel package,
-// once per test binary, or skips (fails with VMAPSTACK_REQUIRE_TOOLS=1)
-// where the package cannot be had.
+// vmlinux61 returns the vmlinux inside Debian's kernel package
+// (linuxtest.RequireVmlinux: unpacked once per test binary), or skips
+// (fails with VMAPSTACK_REQUIRE_TOOLS=1) where the package cannot be had.
 func vmlinux61(t *testing.T) *elf.File {
 	t.Helper()
-	files := linuxtest.Require(t)
-	debianVmlinux.Lock()
-	defer debianVmlinux.Unlock()
-	if debianVmlinux.path == "" {
-		img, err := os.ReadFile(files.Kernel)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tool, err := linuxtest.PayloadTool(img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tool != "" {
-			testtool.Require(t, tool)
-		}
-		// Not t.TempDir: the file outlives the test that extracts it.
-		dir, err := os.MkdirTemp("", "orc-vmlinux-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(dir, "vmlinux")
-		if err := linuxtest.ExtractVmlinux(files.Kernel, path); err != nil {
-			os.RemoveAll(dir)
-			t.Fatal(err)
-		}
-		debianVmlinux.path, debianVmlinux.dir = path, dir
-	}
-	f, err := elf.Open(debianVmlinux.path)
+	f, err := elf.NewFile(bytes.NewReader(linuxtest.RequireVmlinux(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if debianVmlinux.dir != "" {
-		os.RemoveAll(debianVmlinux.dir)
-	}
-	os.Exit(code)
 }
 
 func sectionData(t *testing.T, f *elf.File, name string) (*elf.Section, []byte) {
