@@ -53,6 +53,7 @@ func (c *CPU) AddWatchpoint(linear, length uint64, kind WatchKind) {
 	}
 	c.watches = append(c.watches, watch{linear, length, kind})
 	c.watching = true
+	c.noFastTLB()
 }
 
 // RemoveWatchpoint removes a watchpoint added with the same arguments.

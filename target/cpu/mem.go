@@ -25,10 +25,17 @@ const (
 // clean page takes the walk once more to set it (SDM 4.8). Entries are
 // only made from successful walks: not-present translations are never
 // cached (SDM 4.10.2.3).
+//
+// fast holds the subset of perm the inline paths of read and write may
+// use without any call: set only when the whole physical page is RAM and
+// no watchpoint is armed (AddWatchpoint clears it everywhere, the slow
+// paths set it again). A write through it still checks that the page
+// holds no decoded code, so self-modifying code is always seen.
 type tlbEntry struct {
 	tag    uint64 // linear page number
 	phys   uint64 // physical page base
 	perm   uint8
+	fast   uint8
 	global bool
 }
 
@@ -65,6 +72,24 @@ func (c *CPU) flushTLB(all bool) {
 			continue
 		}
 		c.tlb[i].perm = 0
+		c.tlb[i].fast = 0
+	}
+}
+
+// noFastTLB makes every access take the slow path (a watchpoint was
+// armed: each access must be checked against it).
+func (c *CPU) noFastTLB() {
+	for i := range c.tlb {
+		c.tlb[i].fast = 0
+	}
+}
+
+// setFast lets the inline paths use the TLB entry of lin, when it is
+// valid, maps RAM and no watchpoint is armed.
+func (c *CPU) setFast(lin uint64) {
+	e := &c.tlb[(lin>>12)&(tlbSize-1)]
+	if e.tag == lin>>12 && !c.watching && e.phys+pageSize <= uint64(len(c.ram)) {
+		e.fast = e.perm
 	}
 }
 
@@ -73,6 +98,7 @@ func (c *CPU) invlpg(lin uint64) {
 	e := &c.tlb[(lin>>12)&(tlbSize-1)]
 	if e.tag == lin>>12 {
 		e.perm = 0
+		e.fast = 0
 	}
 	c.forgetFetch()
 }
@@ -142,24 +168,46 @@ func (c *CPU) walk(lin uint64, acc uint8, user bool) uint64 {
 	e.tag = lin >> 12
 	e.phys = t.Phys &^ 0xfff
 	e.perm = perm
+	e.fast = 0
+	if !c.watching && e.phys+pageSize <= uint64(len(c.ram)) {
+		e.fast = perm
+	}
 	e.global = t.Global
 	return t.Phys
+}
+
+// ramLoad and ramStore access size bytes of RAM at p, which the caller
+// has checked is inside it.
+func (c *CPU) ramLoad(p uint64, size uint8) uint64 {
+	switch size {
+	case 1:
+		return uint64(c.ram[p])
+	case 2:
+		return uint64(binary.LittleEndian.Uint16(c.ram[p:]))
+	case 4:
+		return uint64(binary.LittleEndian.Uint32(c.ram[p:]))
+	}
+	return binary.LittleEndian.Uint64(c.ram[p:])
+}
+
+func (c *CPU) ramStore(p uint64, size uint8, v uint64) {
+	switch size {
+	case 1:
+		c.ram[p] = byte(v)
+	case 2:
+		binary.LittleEndian.PutUint16(c.ram[p:], uint16(v))
+	case 4:
+		binary.LittleEndian.PutUint32(c.ram[p:], uint32(v))
+	default:
+		binary.LittleEndian.PutUint64(c.ram[p:], v)
+	}
 }
 
 // physRead reads size bytes of physical memory; beyond RAM reads are
 // all-ones (open bus), as in QEMU for unassigned memory.
 func (c *CPU) physRead(p uint64, size uint8) uint64 {
 	if p+uint64(size) <= uint64(len(c.ram)) {
-		switch size {
-		case 1:
-			return uint64(c.ram[p])
-		case 2:
-			return uint64(binary.LittleEndian.Uint16(c.ram[p:]))
-		case 4:
-			return uint64(binary.LittleEndian.Uint32(c.ram[p:]))
-		default:
-			return binary.LittleEndian.Uint64(c.ram[p:])
-		}
+		return c.ramLoad(p, size)
 	}
 	var v uint64
 	for i := uint8(0); i < size; i++ {
@@ -180,16 +228,7 @@ func (c *CPU) physWrite(p uint64, size uint8, v uint64) {
 		c.codeWritten(pn, p&0xfff, uint64(size))
 	}
 	if p+uint64(size) <= uint64(len(c.ram)) {
-		switch size {
-		case 1:
-			c.ram[p] = byte(v)
-		case 2:
-			binary.LittleEndian.PutUint16(c.ram[p:], uint16(v))
-		case 4:
-			binary.LittleEndian.PutUint32(c.ram[p:], uint32(v))
-		default:
-			binary.LittleEndian.PutUint64(c.ram[p:], v)
-		}
+		c.ramStore(p, size, v)
 		return
 	}
 	for i := uint8(0); i < size; i++ {
@@ -200,13 +239,29 @@ func (c *CPU) physWrite(p uint64, size uint8, v uint64) {
 }
 
 // read reads size bytes at a linear address as a data access of the
-// current privilege level.
+// current privilege level. A TLB hit on a RAM page with no watchpoint
+// armed is a bounds check and a load (tlbEntry.fast); everything else
+// (a miss, a page crossing, a watchpoint, memory outside RAM) takes
+// readSlow.
 func (c *CPU) read(lin uint64, size uint8) uint64 {
+	e := &c.tlb[(lin>>12)&(tlbSize-1)]
+	if e.tag == lin>>12 && e.fast&(accRead<<c.ushift) != 0 && lin&0xfff <= pageSize-uint64(size) {
+		p := e.phys | lin&0xfff
+		return c.ramLoad(p, size)
+	}
+	return c.readSlow(lin, size)
+}
+
+func (c *CPU) readSlow(lin uint64, size uint8) uint64 {
 	if c.watching {
 		c.checkWatch(lin, uint64(size), WatchRead)
 	}
 	if lin&0xfff <= pageSize-uint64(size) {
-		return c.physRead(c.xlate(lin, accRead), size)
+		p := c.xlate(lin, accRead)
+		if c.paging {
+			c.setFast(lin)
+		}
+		return c.physRead(p, size)
 	}
 	return c.readSplit(lin, size, false)
 }
@@ -228,13 +283,30 @@ func (c *CPU) readSplit(lin uint64, size uint8, sup bool) uint64 {
 
 // write writes size bytes at a linear address. Both pages of a split
 // write are translated before any byte is stored, so a fault leaves
-// memory unchanged.
+// memory unchanged. As in read, a TLB hit on a RAM page is stored inline
+// unless the page holds decoded code (which the write may invalidate).
 func (c *CPU) write(lin uint64, size uint8, v uint64) {
+	e := &c.tlb[(lin>>12)&(tlbSize-1)]
+	if e.tag == lin>>12 && e.fast&(accWrite<<c.ushift) != 0 && lin&0xfff <= pageSize-uint64(size) {
+		p := e.phys | lin&0xfff
+		if c.code[p>>12] == nil {
+			c.ramStore(p, size, v)
+			return
+		}
+	}
+	c.writeSlow(lin, size, v)
+}
+
+func (c *CPU) writeSlow(lin uint64, size uint8, v uint64) {
 	if c.watching {
 		c.checkWatch(lin, uint64(size), WatchWrite)
 	}
 	if lin&0xfff <= pageSize-uint64(size) {
-		c.physWrite(c.xlate(lin, accWrite), size, v)
+		p := c.xlate(lin, accWrite)
+		if c.paging {
+			c.setFast(lin)
+		}
+		c.physWrite(p, size, v)
 		return
 	}
 	c.writeSplit(lin, size, v, false)
