@@ -56,6 +56,16 @@ type inst struct {
 	disp   int64
 	imm    int64
 	imm2   int64
+
+	// Links to the instructions executed after this one, so the run loop
+	// goes from one to the next without fetch (see runLinked). Only made
+	// between instructions cached in the same code page, which are dropped
+	// together: succ follows it in memory (the fall-through), tgt is the
+	// last other successor, at RIP tgtRIP (64-bit mode only, where RIP is
+	// the linear address).
+	succ, tgt *inst
+	tgtRIP    uint64
+	cached    bool // held by a codePage (links may be made from and to it)
 }
 
 // codePage holds the decoded instructions of one physical page, indexed by
@@ -84,9 +94,7 @@ func (c *CPU) codeWritten(pn, off, n uint64) {
 	if !hit {
 		return
 	}
-	if c.fetchPage == pg {
-		c.forgetFetch()
-	}
+	c.forgetFetch() // and leave the linked run: the executing instruction may be on this page
 	c.code[pn] = nil
 	c.ncode--
 	c.stats.Invalidates++
@@ -131,10 +139,14 @@ func (c *CPU) fetch() *inst {
 	return c.decodeAt(lin, p)
 }
 
-// forgetFetch drops the remembered code page.
+// forgetFetch drops the remembered code page. It also sets c.brk, so the
+// run loop leaves the instructions it holds and their links (runLinked):
+// whatever called it (a write to decoded code, a TLB flush, INVLPG) may
+// have changed what the next instruction is.
 func (c *CPU) forgetFetch() {
 	c.fetchLin = ^uint64(0)
 	c.fetchPage = nil
+	c.brk = true
 }
 
 // fetchWindow reads the up-to-15-byte window at lin (physical p) for the
@@ -205,6 +217,7 @@ func (c *CPU) decodeAt(lin, p uint64) *inst {
 	c.fetchLin, c.fetchPage = lin>>12, pg
 	off := p & 0xfff
 	pg.at[off] = in
+	in.cached = true
 	for i := off; i < off+uint64(in.len) && i < pageSize; i++ {
 		pg.cover[i>>6] |= 1 << (i & 63)
 	}

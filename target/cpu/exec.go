@@ -143,15 +143,7 @@ func (c *CPU) run(limit uint64, step bool) (ex Exit, done bool) {
 			// c.brk (set by whatever needs the checks above: a raised
 			// INTR, HLT, an IF change, a watchpoint hit, an INT n
 			// delivery) can end a run of instructions.
-			c.brk = false
-			for c.instret < limit && !c.brk && !c.stop.Load() {
-				in := c.fetch()
-				c.next = c.rip + uint64(in.len)
-				c.curSeg = in.mseg
-				c.exec(in)
-				c.rip = c.next
-				c.instret++
-			}
+			c.runLinked(limit)
 		} else {
 			in := c.fetch()
 			c.next = c.rip + uint64(in.len)
@@ -176,6 +168,63 @@ func (c *CPU) run(limit uint64, step bool) (ex Exit, done bool) {
 		if step {
 			return Exit{Kind: ExitStep}, true
 		}
+	}
+}
+
+// runLinked is the fast path of run: nothing but the clock, the stop
+// flag and c.brk (set by whatever needs the checks of run: a raised INTR,
+// HLT, an IF change, a watchpoint hit, an INT n delivery, and by
+// forgetFetch: a write to decoded code, a TLB flush) can end a run of
+// instructions. The next instruction comes from the links of the one
+// that ran (inst.succ, inst.tgt) when it is the one they name, so most
+// instructions are not looked up in the code pages at all; a link is
+// only followed to an instruction decoded for the current mode.
+func (c *CPU) runLinked(limit uint64) {
+	c.brk = false
+	if c.instret >= limit || c.stop.Load() {
+		return
+	}
+	in := c.fetch()
+	for {
+		from := c.rip
+		c.next = from + uint64(in.len)
+		c.curSeg = in.mseg
+		c.exec(in)
+		c.rip = c.next
+		c.instret++
+		if c.instret >= limit || c.brk || c.stop.Load() {
+			return
+		}
+		var nx *inst
+		if c.next == from+uint64(in.len) {
+			nx = in.succ
+		} else if c.next == in.tgtRIP {
+			nx = in.tgt
+		}
+		if nx == nil || nx.mode != uint8(c.mode) {
+			nx = c.fetch()
+			c.link(in, from, nx)
+		}
+		in = nx
+	}
+}
+
+// link records nx, fetched at RIP c.rip, as the successor of in, which
+// ran at RIP from, when both are cached and on the same linear page
+// (hence the same code page: a link never outlives its target, which is
+// dropped with the page that holds both).
+func (c *CPU) link(in *inst, from uint64, nx *inst) {
+	if !in.cached || !nx.cached {
+		return
+	}
+	if c.rip == from+uint64(in.len) {
+		if lf := c.lin(CS, from); lf>>12 == (lf+uint64(in.len))>>12 {
+			in.succ = nx
+		}
+		return
+	}
+	if c.mode == 64 && from>>12 == c.rip>>12 {
+		in.tgt, in.tgtRIP = nx, c.rip
 	}
 }
 
