@@ -162,6 +162,7 @@ func checkLinuxMonitor(t *testing.T, r *linuxMonitorRun) {
 			guard + "     4K  unmapped  (guard page of task \"insmod\", stack " + stack + ")"},
 		// Handlers named by kallsyms; #DF on its IST stack.
 		"monitor idt": {"asm_exc_page_fault", "asm_exc_double_fault"},
+		"monitor tss": {"IST1  0x", "top of the #DF stack (", "top of the NMI stack", "top of the #DB stack", "top of the #MC stack"},
 		"monitor bt":  {"Call Trace (ORC; current task \"insmod\" pid 1", " <#DF>", "asm_exc_double_fault+0x0/", " <TASK>", "vmapstack_recurse+", "[overflow]", "do_one_initcall+", "entry_SYSCALL_64_after_hwframe+", "(user mode)", "end of stack"},
 	}
 	for sec, subs := range want {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 
 	"vmapstack/kernelsym/kallsyms"
 	"vmapstack/kernelsym/orc"
@@ -58,6 +59,14 @@ type Linux struct {
 	threadSize       uint64
 	threadSizeSource string
 	perCPUOffset     uint64 // __per_cpu_offset[0]
+	perCPUErr        error  // why perCPUOffset could not be read
+	// percpu holds the per-CPU variables' offsets (kallsyms type 'A'),
+	// kept apart from the address table: they number another space, and
+	// would otherwise name small addresses (a NULL dereference's CR2).
+	percpu map[string]uint64
+	// pcpuHot is where 6.2+ keeps current_task and hardirq_stack_ptr
+	// (struct pcpu_hot, a per-CPU variable), from BTF.
+	pcpuHot map[string]Field
 	// Bases are the layout bases (randomized unless nokaslr), for pt.
 	Bases LinuxBases
 }
@@ -92,6 +101,8 @@ type linuxLayout struct {
 	estacks                                           map[string]Field // cea_exception_stacks members
 	mmPgd                                             Field
 	inactiveFrame                                     struct{ size, bp, retAddr uint64 }
+	signal, threadNode, signalThreadHead              Field // for_each_thread
+	moduleSize, modKallsymsSize                       uint64
 }
 
 // NewLinux returns a Linux model that finds the kernel in memory at the
@@ -149,7 +160,7 @@ func (l *Linux) discover(mem Memory) error {
 	if err != nil {
 		return fmt.Errorf("Linux: kallsyms: %w", err)
 	}
-	syms := symbolsFromKallsyms(ks)
+	syms, percpu := symbolsFromKallsyms(ks)
 	st := NewSymbolTable(append([]Symbol(nil), syms...))
 
 	need := func(name string) (uint64, error) {
@@ -184,14 +195,22 @@ func (l *Linux) discover(mem Memory) error {
 	}
 
 	l.info, l.infoAddr = info, addr
-	l.kernelSyms, l.syms, l.btf, l.layout = syms, st, b, layout
+	l.kernelSyms, l.syms, l.btf, l.layout, l.percpu = syms, st, b, layout, percpu
+	l.pcpuHot = map[string]Field{}
+	for _, n := range []string{"current_task", "hardirq_stack_ptr"} {
+		if f, err := b.field("pcpu_hot", n); err == nil && f.Size == 8 {
+			l.pcpuHot[n] = f
+		}
+	}
 	if s, err1 := need("__start_init_task"); err1 == nil {
 		if e, err2 := need("__end_init_task"); err2 == nil && e > s && e-s <= 1<<20 {
 			l.threadSize, l.threadSizeSource = e-s, "kallsyms (__end_init_task - __start_init_task)"
 		}
 	}
-	if a, err := need("__per_cpu_offset"); err == nil {
-		l.perCPUOffset, _ = readUint(mem.Read, a, 8, "__per_cpu_offset[0]")
+	if a, err := need("__per_cpu_offset"); err != nil {
+		l.perCPUErr = err
+	} else {
+		l.perCPUOffset, l.perCPUErr = readUint(mem.Read, a, 8, "__per_cpu_offset[0]")
 	}
 	readBase := func(name string) uint64 {
 		a, err := need(name)
@@ -213,19 +232,27 @@ const maxBTF = 64 << 20
 
 // symbolsFromKallsyms turns kallsyms entries into Symbols with the
 // sizes kallsyms.Sizes infers (kallsyms stores none). Undefined and weak
-// zero entries are dropped; the per-CPU offsets (type 'A' under
-// CONFIG_KALLSYMS_ABSOLUTE_PERCPU) stay, for perCPU to find.
-func symbolsFromKallsyms(ks []kallsyms.Symbol) []Symbol {
+// zero entries are dropped. The absolute symbols (type 'A': the per-CPU
+// offsets under CONFIG_KALLSYMS_ABSOLUTE_PERCPU) come back apart, by
+// name, for perCPU.
+func symbolsFromKallsyms(ks []kallsyms.Symbol) (syms []Symbol, absolute map[string]uint64) {
 	kallsyms.SortByAddr(ks)
 	sizes := kallsyms.Sizes(ks, maxKallsymsSize)
-	syms := make([]Symbol, 0, len(ks))
+	syms = make([]Symbol, 0, len(ks))
+	absolute = map[string]uint64{}
 	for i, s := range ks {
 		if s.Type == 'U' || s.Type == 'u' || (s.Type == 'w' || s.Type == 'W' || s.Type == 'v' || s.Type == 'V') && s.Addr == 0 {
 			continue
 		}
+		if s.Absolute() {
+			if _, dup := absolute[s.Name]; !dup {
+				absolute[s.Name] = s.Addr
+			}
+			continue
+		}
 		syms = append(syms, Symbol{Name: s.Name, Addr: s.Addr, Size: sizes[i], Func: s.Text(), Global: s.Type >= 'A' && s.Type <= 'Z'})
 	}
-	return syms
+	return syms, absolute
 }
 
 // maxKallsymsSize bounds a size inferred from the next symbol.
@@ -250,6 +277,14 @@ func linuxLayoutFrom(b *btfTypes) (linuxLayout, error) {
 		"core_layout.size": &l.modSize, "kallsyms": &l.modKallsyms,
 	}) != nil {
 		l.modList = Field{}
+	}
+	l.moduleSize, _ = b.sizeof("module")
+	l.modKallsymsSize, _ = b.sizeof("mod_kallsyms")
+	// for_each_thread: the threads of a process hang off its
+	// signal_struct's thread_head, linked through task_struct.thread_node.
+	if b.fields("task_struct", map[string]*Field{"signal": &l.signal, "thread_node": &l.threadNode}) != nil ||
+		b.fields("signal_struct", map[string]*Field{"thread_head": &l.signalThreadHead}) != nil {
+		l.signal, l.threadNode, l.signalThreadHead = Field{}, Field{}, Field{}
 	}
 	if b.fields("module", map[string]*Field{"init_layout.base": &l.modInitBase, "init_layout.size": &l.modInitSize}) != nil {
 		l.modInitBase, l.modInitSize = Field{}, Field{}
@@ -276,7 +311,70 @@ func linuxLayoutFrom(b *btfTypes) (linuxLayout, error) {
 			l.inactiveFrame.size, l.inactiveFrame.bp, l.inactiveFrame.retAddr = size, bp.Offset, ret.Offset
 		}
 	}
-	return l, nil
+	return l, l.check()
+}
+
+// Bounds of a layout read from the guest's BTF, which the guest may have
+// corrupted: every structure the model reads is allocated at the size
+// BTF gives, and every field must lie inside its structure.
+const (
+	maxStructSize = 64 << 10 // Debian's task_struct is 9.5K, module 896 bytes
+	maxCommSize   = 64       // TASK_COMM_LEN is 16
+	maxNameSize   = 256      // MODULE_NAME_LEN is 56
+)
+
+// check refuses a layout whose structures are implausibly large or whose
+// fields do not fit their structures, and drops optional parts that are
+// broken (the task list does not need them).
+func (l *linuxLayout) check() error {
+	if l.taskSize == 0 || l.taskSize > maxStructSize {
+		return fmt.Errorf("BTF: sizeof(struct task_struct) is %d", l.taskSize)
+	}
+	fits := func(f Field, size, maxField uint64) bool {
+		return f.Size != 0 && f.Size <= maxField && f.Offset <= size && f.Size <= size-f.Offset
+	}
+	for name, f := range map[string]struct {
+		f   Field
+		max uint64
+	}{"tasks": {l.tasks, 16}, "pid": {l.pid, 8}, "comm": {l.comm, maxCommSize}, "__state": {l.state, 8},
+		"exit_state": {l.exitState, 8}, "stack": {l.stack, 8}, "thread.sp": {l.sp, 8}, "mm": {l.mm, 8}} {
+		if !fits(f.f, l.taskSize, f.max) {
+			return fmt.Errorf("BTF: task_struct.%s (%d bytes at %d) does not fit a %d-byte task_struct", name, f.f.Size, f.f.Offset, l.taskSize)
+		}
+	}
+	if l.tasks.Size != 16 || l.stack.Size != 8 || l.sp.Size != 8 || l.mm.Size != 8 {
+		return errors.New("BTF: task_struct.tasks, stack, thread.sp or mm does not have a pointer's size")
+	}
+	if !fits(l.signal, l.taskSize, 8) || !fits(l.threadNode, l.taskSize, 16) || l.signalThreadHead.Size != 16 || l.signalThreadHead.Offset > maxStructSize {
+		l.signal, l.threadNode, l.signalThreadHead = Field{}, Field{}, Field{}
+	}
+	if l.moduleSize == 0 || l.moduleSize > maxStructSize ||
+		!fits(l.modList, l.moduleSize, 16) || !fits(l.modName, l.moduleSize, maxNameSize) || !fits(l.modBase, l.moduleSize, 8) ||
+		!fits(l.modSize, l.moduleSize, 8) || !fits(l.modKallsyms, l.moduleSize, 8) {
+		l.modList = Field{}
+	}
+	if !fits(l.modInitBase, l.moduleSize, 8) || !fits(l.modInitSize, l.moduleSize, 8) {
+		l.modInitBase, l.modInitSize = Field{}, Field{}
+	}
+	if !fits(l.modNumORC, l.moduleSize, 8) || !fits(l.modORCIP, l.moduleSize, 8) || !fits(l.modORC, l.moduleSize, 8) {
+		l.modNumORC = Field{}
+	}
+	if l.modKallsymsSize == 0 || l.modKallsymsSize > 256 || !fits(l.ksymtab, l.modKallsymsSize, 8) ||
+		!fits(l.knumsym, l.modKallsymsSize, 8) || !fits(l.kstrtab, l.modKallsymsSize, 8) {
+		l.ksymtab = Field{}
+	}
+	for n, f := range l.estacks {
+		if f.Offset > 1<<20 || f.Size == 0 || f.Size > 1<<20 {
+			delete(l.estacks, n)
+		}
+	}
+	if l.mmPgd.Offset > maxStructSize {
+		l.mmPgd = Field{}
+	}
+	if f := l.inactiveFrame; f.size > 256 || f.bp+8 > f.size || f.retAddr+8 > f.size {
+		l.inactiveFrame.size = 0
+	}
+	return nil
 }
 
 // ---- the Kernel interface ----
@@ -314,13 +412,21 @@ func (l *Linux) Modules() []Module { return append([]Module(nil), l.modules...) 
 // perCPU returns the address of CPU 0's copy of a per-CPU variable.
 // Debian's x86-64 kernel links per-CPU variables at small offsets
 // (CONFIG_KALLSYMS_ABSOLUTE_PERCPU): the copy is at the offset plus
-// __per_cpu_offset[cpu].
+// __per_cpu_offset[cpu]. Linux 6.2 moved current_task and
+// hardirq_stack_ptr into struct pcpu_hot, itself per-CPU.
 func (l *Linux) perCPU(name string) (uint64, error) {
-	s, ok := l.syms.Lookup(name)
-	if !ok {
-		return 0, fmt.Errorf("kallsyms has no per-CPU %s", name)
+	if l.perCPUErr != nil {
+		return 0, fmt.Errorf("per-CPU %s: %w", name, l.perCPUErr)
 	}
-	return s.Addr + l.perCPUOffset, nil
+	if off, ok := l.percpu[name]; ok {
+		return off + l.perCPUOffset, nil
+	}
+	if f, ok := l.pcpuHot[name]; ok {
+		if hot, ok := l.percpu["pcpu_hot"]; ok {
+			return hot + f.Offset + l.perCPUOffset, nil
+		}
+	}
+	return 0, fmt.Errorf("kallsyms has no per-CPU %s (nor pcpu_hot.%s)", name, name)
 }
 
 // Current reads CPU 0's current_task.
@@ -348,7 +454,10 @@ func (l *Linux) Current(mem Memory) (Task, error) {
 const maxTasks = 1 << 15
 
 // Tasks walks init_task.tasks (the thread-group leaders, as
-// for_each_process does), init_task (the idle task, pid 0) first.
+// for_each_process does), init_task (the idle task, pid 0) first, and
+// after each leader its other threads (for_each_thread: the leader's
+// signal->thread_head, linked through thread_node), so that the task
+// running on a multi-threaded program's behalf is there too.
 func (l *Linux) Tasks(mem Memory) ([]Task, error) {
 	if err := l.TaskModel(); err != nil {
 		return nil, err
@@ -362,19 +471,33 @@ func (l *Linux) Tasks(mem Memory) ([]Task, error) {
 		cur, _ = readUint(mem.Read, c, 8, "current_task")
 	}
 	var tasks []Task
-	addr := initTask.Addr
 	seen := map[uint64]bool{}
+	add := func(addr uint64) error {
+		t, err := l.readTask(mem.Read, addr)
+		if err != nil {
+			return err
+		}
+		t.Current = addr == cur
+		tasks = append(tasks, t)
+		return nil
+	}
+	addr := initTask.Addr
 	for len(tasks) < maxTasks {
 		if seen[addr] {
 			return tasks, fmt.Errorf("kernelsym: task list loops at task_struct %#x", addr)
 		}
 		seen[addr] = true
-		t, err := l.readTask(mem.Read, addr)
-		if err != nil {
+		if err := add(addr); err != nil {
 			return tasks, err
 		}
-		t.Current = addr == cur
-		tasks = append(tasks, t)
+		for _, th := range l.threads(mem.Read, addr) {
+			if !seen[th] && len(tasks) < maxTasks {
+				seen[th] = true
+				if err := add(th); err != nil {
+					return tasks, err
+				}
+			}
+		}
 		next, err := readUint(mem.Read, addr+l.layout.tasks.Offset, 8, "task_struct.tasks.next")
 		if err != nil {
 			return tasks, err
@@ -385,6 +508,30 @@ func (l *Linux) Tasks(mem Memory) ([]Task, error) {
 		}
 	}
 	return tasks, fmt.Errorf("kernelsym: more than %d tasks (a corrupt list?)", maxTasks)
+}
+
+// threads returns the other threads of the thread-group leader at addr
+// (none when the layout lacks for_each_thread's fields, or on a read
+// error: the leaders are listed anyway).
+func (l *Linux) threads(read ReadFunc, leader uint64) []uint64 {
+	ly := l.layout
+	if ly.signal.Size == 0 {
+		return nil
+	}
+	sig, err := readUint(read, leader+ly.signal.Offset, 8, "task_struct.signal")
+	if err != nil || sig == 0 {
+		return nil
+	}
+	head := sig + ly.signalThreadHead.Offset
+	var out []uint64
+	n, err := readUint(read, head, 8, "signal_struct.thread_head.next")
+	for i := 0; err == nil && n != head && i < maxTasks; i++ {
+		if t := n - ly.threadNode.Offset; t != leader {
+			out = append(out, t)
+		}
+		n, err = readUint(read, n, 8, "task_struct.thread_node.next")
+	}
+	return out
 }
 
 func (l *Linux) readTask(read ReadFunc, addr uint64) (Task, error) {
@@ -411,26 +558,23 @@ func (l *Linux) readTask(read ReadFunc, addr uint64) (Task, error) {
 }
 
 // linuxStateName names a task state as /proc/PID/status does
-// (fs/proc/array.c task_state_array, from __state | exit_state).
+// (fs/proc/array.c task_state_array, indexed by fls of __state |
+// exit_state masked with TASK_REPORT; TASK_IDLE, uninterruptible and
+// no-load, is I).
 func linuxStateName(state, exitState uint64) string {
 	const (
 		taskReport = 0x7f
 		taskIdle   = 0x402 // TASK_UNINTERRUPTIBLE | TASK_NOLOAD
 	)
-	s := (state | exitState) & taskReport
-	if state&0xfff == taskIdle {
+	if state&taskIdle == taskIdle {
 		return "I (idle)"
 	}
-	names := []string{"S (sleeping)", "D (disk sleep)", "T (stopped)", "t (tracing stop)", "X (dead)", "Z (zombie)", "P (parked)"}
+	s := (state | exitState) & taskReport
 	if s == 0 {
 		return "R (running)"
 	}
-	for i, n := range names {
-		if s&(1<<i) != 0 {
-			return n
-		}
-	}
-	return fmt.Sprintf("%#x", state)
+	names := []string{"S (sleeping)", "D (disk sleep)", "T (stopped)", "t (tracing stop)", "X (dead)", "Z (zombie)", "P (parked)"}
+	return names[bits.Len64(s)-1]
 }
 
 // loadModules re-reads the module list and, when it changed, the
@@ -443,10 +587,12 @@ func (l *Linux) loadModules(mem Memory) {
 		return
 	}
 	var mods []Module
+	seen := map[uint64]bool{}
 	addr, err := readUint(mem.Read, head.Addr, 8, "modules.next")
-	for err == nil && addr != head.Addr && len(mods) < maxModules {
+	for err == nil && addr != head.Addr && len(mods) < maxModules && !seen[addr] {
+		seen[addr] = true
 		m := addr - ly.modList.Offset
-		b := make([]byte, max(ly.modName.Offset+ly.modName.Size, ly.modBase.Offset+8, ly.modSize.Offset+ly.modSize.Size, ly.modNumORC.Offset+ly.modNumORC.Size, ly.modORC.Offset+8, ly.modInitBase.Offset+8, ly.modInitSize.Offset+ly.modInitSize.Size))
+		b := make([]byte, ly.moduleSize)
 		if readFull(mem.Read, m, b, "struct module") != nil {
 			break
 		}
@@ -463,15 +609,20 @@ func (l *Linux) loadModules(mem Memory) {
 	}
 	l.modules = mods
 	syms := append([]Symbol(nil), l.kernelSyms...)
+	total := 0
 	for _, m := range mods {
-		syms = append(syms, l.moduleSymbols(mem.Read, m)...)
+		ms := l.moduleSymbols(mem.Read, m)
+		if total += len(ms); total > maxModuleSymbols {
+			break // a corrupt list repeating modules: the first ones keep their names
+		}
+		syms = append(syms, ms...)
 	}
 	l.syms = NewSymbolTable(syms)
 }
 
 const (
 	maxModules       = 4096
-	maxModuleSymbols = 1 << 18
+	maxModuleSymbols = 1 << 18 // all modules' together
 	maxModuleStrtab  = 8 << 20
 )
 
@@ -498,11 +649,11 @@ func (l *Linux) moduleSymbols(read ReadFunc, m Module) []Symbol {
 	if err != nil || ka == 0 {
 		return nil
 	}
-	var kb [32]byte
-	if readFull(read, ka, kb[:ly.kstrtab.Offset+8], "mod_kallsyms") != nil {
+	kb := make([]byte, ly.modKallsymsSize)
+	if readFull(read, ka, kb, "mod_kallsyms") != nil {
 		return nil
 	}
-	symtab, n, strtab := field(kb[:], ly.ksymtab), field(kb[:], ly.knumsym), field(kb[:], ly.kstrtab)
+	symtab, n, strtab := field(kb, ly.ksymtab), field(kb, ly.knumsym), field(kb, ly.kstrtab)
 	if n == 0 || n > maxModuleSymbols {
 		return nil
 	}

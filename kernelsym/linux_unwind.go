@@ -69,8 +69,15 @@ func (l *Linux) orcTables(mem Memory) (orc.Tables, error) {
 func (l *Linux) stackInfo(mem Memory) orc.StackInfo {
 	var list []orc.Stack
 	tasks, _ := l.Tasks(mem)
+	if cur, err := l.Current(mem); err == nil {
+		// The current task even if the lists missed it (a corrupt list,
+		// or one cut at maxTasks): the unwind starts on its stack.
+		tasks = append(tasks, cur)
+	}
+	seen := map[uint64]bool{}
 	for _, t := range tasks {
-		if t.Stack != 0 {
+		if t.Stack != 0 && !seen[t.Stack] {
+			seen[t.Stack] = true
 			list = append(list, orc.Stack{Begin: t.Stack, End: t.StackEnd, Kind: orc.KindTask})
 		}
 	}

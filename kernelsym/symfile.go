@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
+	"hash/fnv"
 	"path"
 
 	"vmapstack/kernelsym/bzimage"
@@ -52,7 +53,7 @@ func loadImageSymbols(image []byte) *imageSymbols {
 		is.err = err
 		return is
 	}
-	is.syms = symbolsFromKallsyms(ks)
+	is.syms, _ = symbolsFromKallsyms(ks)
 	is.sections, is.err = elfSections(vmlinux)
 	return is
 }
@@ -166,7 +167,13 @@ func (l *Linux) symbolFileInput() (key string, syms []Symbol, sections []symelf.
 	if err := checkSections(sections); err != nil {
 		sections = nil // symbols outside every section are SHN_ABS: gdb still names them
 	}
-	key = path.Join("/vmapstack/linux", fmt.Sprintf("%s.kaslr-%#x.modules-%d.kallsyms", name, off, len(l.modules)))
+	// The name changes with the module set (names and places), so a
+	// gdb that loaded an older file sees a new one.
+	h := fnv.New32a()
+	for _, m := range l.modules {
+		fmt.Fprintf(h, "%s %#x %#x %#x %#x\n", m.Name, m.Base, m.Size, m.InitBase, m.InitSize)
+	}
+	key = path.Join("/vmapstack/linux", fmt.Sprintf("%s.kaslr-%#x.modules-%d-%08x.kallsyms", name, off, len(l.modules), h.Sum32()))
 	return key, l.syms.Symbols(), sections, nil
 }
 

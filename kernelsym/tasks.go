@@ -58,7 +58,13 @@ func readUint(read ReadFunc, addr, size uint64, what string) (uint64, error) {
 	return binary.LittleEndian.Uint64(buf[:]), nil
 }
 
+// field reads a little-endian field of up to 8 bytes from a structure's
+// bytes; a field outside them (a layout that does not fit the structure)
+// reads as 0.
 func field(b []byte, f Field) uint64 {
+	if f.Size > 8 || f.Offset > uint64(len(b)) || f.Size > uint64(len(b))-f.Offset {
+		return 0
+	}
 	var buf [8]byte
 	copy(buf[:], b[f.Offset:f.Offset+f.Size])
 	return binary.LittleEndian.Uint64(buf[:])

@@ -475,6 +475,18 @@ func (mon *Monitor) where(addr uint64) string {
 				t.Comm, hex16(t.Stack), hex16(t.StackEnd), addr-t.Stack)
 		}
 	}
+	stacks, _ := mon.k.Stacks(mon.memory())
+	for _, st := range stacks {
+		g0, _ := st.GuardPage()
+		switch {
+		case st.Guard && addr >= g0 && addr < st.Begin:
+			return fmt.Sprintf("guard page of the %s stack (%s-%s), %d bytes below the stack",
+				st.Name, hex16(st.Begin), hex16(st.End), st.Begin-addr)
+		case addr >= st.Begin && addr < st.End:
+			return fmt.Sprintf("the %s stack (%s-%s), %d bytes above its bottom",
+				st.Name, hex16(st.Begin), hex16(st.End), addr-st.Begin)
+		}
+	}
 	if d := mon.k.Describe(addr); d != "" {
 		return "<" + d + ">"
 	}

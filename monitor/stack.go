@@ -323,7 +323,14 @@ func DescribeStop(m *target.Machine, k kernelsym.Kernel, st target.Stop) string 
 }
 
 // DescribeStop is the package function with the monitor's kernel.
-func (mon *Monitor) DescribeStop(st target.Stop) string {
+func (mon *Monitor) DescribeStop(st target.Stop) (msg string) {
+	// As Run: a bug in a view, or guest data a view did not expect, must
+	// not take the debugger down; the machine's own description remains.
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprintf("%s (monitor: internal error describing it: %v)", st.String(), r)
+		}
+	}()
 	mon.k.Sync(mon.memory())
 	switch st.Kind {
 	case target.StopBreakOn:
