@@ -490,10 +490,16 @@ func specialise(in *inst) {
 	if in.nargs != 2 {
 		return
 	}
+	src := in.args[1].kind
+	if in.args[0].kind == argMem {
+		if in.cls == clsMov && (src == argReg || src == argImm) {
+			in.cls = clsMovMR
+		}
+		return
+	}
 	if in.args[0].kind != argReg {
 		return
 	}
-	src := in.args[1].kind
 	switch in.cls {
 	case clsMov:
 		switch src {
@@ -501,6 +507,8 @@ func specialise(in *inst) {
 			in.cls = clsMovRR
 		case argImm:
 			in.cls = clsMovRI
+		case argMem:
+			in.cls = clsMovRM
 		}
 	case clsArith:
 		if src == argReg || src == argImm {

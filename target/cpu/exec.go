@@ -274,6 +274,15 @@ func (c *CPU) exec(in *inst) {
 	case clsMovRI:
 		d := &in.args[0]
 		c.setReg(d.reg, d.size, uint64(in.imm))
+	case clsMovRM:
+		d := &in.args[0]
+		c.setReg(d.reg, d.size, c.read(c.memAddr(in), d.size))
+	case clsMovMR:
+		v := uint64(in.imm)
+		if s := &in.args[1]; s.kind == argReg {
+			v = c.gpr[s.reg]
+		}
+		c.write(c.memAddr(in), in.args[0].size, v)
 	case clsArithR:
 		c.aluReg(in)
 	case clsLogicR:
@@ -474,6 +483,8 @@ const (
 	// Register-only forms picked at decode time (specialise in decode.go).
 	clsMovRR  // MOV reg, reg
 	clsMovRI  // MOV reg, imm
+	clsMovRM  // MOV reg, mem
+	clsMovMR  // MOV mem, reg|imm
 	clsArithR // ADD ADC SUB SBB CMP reg, reg|imm
 	clsLogicR // AND OR XOR TEST reg, reg|imm
 )
