@@ -46,7 +46,7 @@ func BenchmarkLinuxBoot(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	var instr uint64
+	var instr, events uint64
 	for i := 0; i < b.N; i++ {
 		m, err := target.New(target.Config{
 			Kernel: kernel, KernelPath: f.Kernel, Initrd: initrd, InitrdPath: f.Initrd,
@@ -60,7 +60,10 @@ func BenchmarkLinuxBoot(b *testing.B) {
 			b.Fatalf("boot did not end in a reset: %v", st)
 		}
 		instr += m.Instret()
+		events += m.CPU().EventCount()
 	}
 	b.ReportMetric(float64(instr)/b.Elapsed().Seconds(), "instr/s")
 	b.ReportMetric(float64(instr)/float64(b.N), "instr/op")
+	// Exceptions and interrupts delivered: what the fault path costs.
+	b.ReportMetric(float64(events)/float64(b.N), "events/op")
 }
