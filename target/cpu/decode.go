@@ -518,6 +518,10 @@ func specialise(in *inst) {
 		if src == argReg || src == argImm {
 			in.cls = clsLogicR
 		}
+	case clsShift:
+		if src == argReg || src == argImm {
+			in.cls = clsShiftR
+		}
 	}
 }
 

@@ -331,6 +331,8 @@ func (c *CPU) exec(in *inst) {
 		c.set(in, 0, v)
 	case clsShift:
 		c.shift(in)
+	case clsShiftR:
+		c.shiftArith(in)
 	case clsShiftDouble:
 		c.shiftDouble(in)
 	case clsImul:
@@ -487,6 +489,7 @@ const (
 	clsMovMR  // MOV mem, reg|imm
 	clsArithR // ADD ADC SUB SBB CMP reg, reg|imm
 	clsLogicR // AND OR XOR TEST reg, reg|imm
+	clsShiftR // SHL SHR SAR ROL ROR RCL RCR reg, CL|imm
 )
 
 var opClass = func() (t [x86asm.XTEST + 1]uint8) {

@@ -25,6 +25,7 @@ const (
 	lzInc                // res = a + 1, CF kept in cin
 	lzDec                // res = a - 1, CF kept in cin
 	lzNeg                // res = 0 - a (a in a)
+	lzShift              // SHL SHR SAR SHLD SHRD: CF in cin, OF in a (0 or 1), AF=0
 )
 
 type lazy struct {
@@ -48,6 +49,17 @@ func parity(v uint64) bool { return bits.OnesCount8(uint8(v))&1 == 0 }
 
 func (c *CPU) setLazy(op uint8, size uint8, res, a, b uint64) {
 	c.lz.op, c.lz.size, c.lz.res, c.lz.a, c.lz.b = op, size, res, a, b
+}
+
+// setShiftFlags records the flags of a shift by a nonzero count: SF ZF PF
+// from res, the given CF and OF, AF cleared (undefined in the SDM; 0 as
+// the eager code always left it).
+func (c *CPU) setShiftFlags(size uint8, res uint64, cf, of bool) {
+	var o uint64
+	if of {
+		o = 1
+	}
+	c.lz.op, c.lz.size, c.lz.res, c.lz.cin, c.lz.a = lzShift, size, res, cf, o
 }
 
 // setFlagsEager stores computed arithmetic flags (for shifts, multiplies,
@@ -126,7 +138,7 @@ func (c *CPU) cf() bool {
 		return l.a < l.b || (l.cin && l.a == l.b)
 	case lzLogic:
 		return false
-	case lzInc, lzDec:
+	case lzInc, lzDec, lzShift:
 		return l.cin
 	case lzNeg:
 		return l.a != 0
@@ -160,7 +172,7 @@ func (c *CPU) af() bool {
 	switch l.op {
 	case lzNone:
 		return c.flags&x86.FlagAF != 0
-	case lzLogic:
+	case lzLogic, lzShift:
 		return false
 	case lzInc:
 		return (l.a^1^l.res)&0x10 != 0
@@ -190,6 +202,8 @@ func (c *CPU) of() bool {
 		return l.res&sizeMask(l.size) == sb-1
 	case lzNeg:
 		return l.res&sizeMask(l.size) == sb
+	case lzShift:
+		return l.a != 0
 	}
 	return false
 }

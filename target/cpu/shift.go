@@ -33,16 +33,17 @@ func b2f(b bool, flag uint64) uint64 {
 // masked count of 0 changes no flags; OF is defined for a count of 1 and
 // left as computed for the same formula otherwise (as QEMU does).
 func (c *CPU) shift(in *inst) {
+	switch x86asm.Op(in.op) {
+	case x86asm.SHL, x86asm.SHR, x86asm.SAR:
+		c.shiftArith(in)
+		return
+	}
 	s := in.args[0].size
 	w := uint(8 * uint(s))
 	m := sizeMask(s)
 	a := c.get(in, 0)
 	n := uint(c.get(in, 1))
-	if s == 8 {
-		n &= 63
-	} else {
-		n &= 31
-	}
+	n &= countMask(s)
 	if n == 0 {
 		c.set(in, 0, a) // still a write: a 32-bit register zero-extends
 		return
@@ -50,26 +51,6 @@ func (c *CPU) shift(in *inst) {
 	msb := func(v uint64) bool { return v&signBit(s) != 0 }
 	var r uint64
 	switch x86asm.Op(in.op) {
-	case x86asm.SHL:
-		r = (a << n) & m
-		cf := n <= w && (a>>(w-n))&1 != 0
-		c.set(in, 0, r)
-		c.setFlagsEager(arithFlags, szp(r, s)|b2f(cf, x86.FlagCF)|b2f(msb(r) != cf, x86.FlagOF))
-	case x86asm.SHR:
-		r = a >> n
-		cf := (a>>(n-1))&1 != 0
-		c.set(in, 0, r)
-		c.setFlagsEager(arithFlags, szp(r, s)|b2f(cf, x86.FlagCF)|b2f(msb(a), x86.FlagOF))
-	case x86asm.SAR:
-		sa := int64(signExtend(a, s))
-		k := n
-		if k > 63 {
-			k = 63
-		}
-		r = uint64(sa>>k) & m
-		cf := (sa>>(k-1))&1 != 0
-		c.set(in, 0, r)
-		c.setFlagsEager(arithFlags, szp(r, s)|b2f(cf, x86.FlagCF))
 	case x86asm.ROL:
 		k := n % w
 		r = (a<<k | a>>(w-k)) & m
@@ -105,6 +86,77 @@ func (c *CPU) shift(in *inst) {
 		c.set(in, 0, r)
 		c.setFlagsEager(x86.FlagCF|x86.FlagOF, b2f(cf, x86.FlagCF)|b2f(of, x86.FlagOF))
 	}
+}
+
+// shl, shr and sar compute SHL, SHR and SAR of a (size s bytes) by a
+// masked count n: the result, CF and OF (OF as for a count of 1,
+// whatever the count; SAR's is 0), r = a for n = 0. Small enough to be
+// inlined.
+func shl(a uint64, n uint, s uint8) (r uint64, cf, of bool) {
+	w := uint(8 * uint(s))
+	r = (a << n) & sizeMask(s)
+	cf = n <= w && (a>>(w-n))&1 != 0
+	return r, cf, (r&signBit(s) != 0) != cf
+}
+
+func shr(a uint64, n uint, s uint8) (r uint64, cf, of bool) {
+	return a >> n, (a>>(n-1))&1 != 0, a&signBit(s) != 0
+}
+
+func sar(a uint64, n uint, s uint8) (r uint64, cf bool) {
+	sa := int64(signExtend(a, s))
+	k := min(n, 63)
+	return uint64(sa>>k) & sizeMask(s), (sa>>(k-1))&1 != 0
+}
+
+// shiftArith executes SHL, SHR and SAR with lazy flags, and is what
+// exec runs for every shift or rotate of a register (clsShiftR): the
+// rotates go on to shift. A register destination and its count (CL or an
+// immediate) are read without the generic operand accessors.
+func (c *CPU) shiftArith(in *inst) {
+	d := &in.args[0]
+	s := d.size
+	reg := d.kind == argReg
+	var a uint64
+	var n uint
+	if !reg {
+		a = c.get(in, 0)
+		n = uint(c.get(in, 1))
+	} else if a = c.gpr[d.reg] & sizeMask(s); in.args[1].kind == argReg {
+		n = uint(c.gpr[in.args[1].reg])
+	} else {
+		n = uint(in.imm)
+	}
+	n &= countMask(s)
+	var r uint64
+	var cf, of bool
+	switch x86asm.Op(in.op) {
+	case x86asm.SHL:
+		r, cf, of = shl(a, n, s)
+	case x86asm.SHR:
+		r, cf, of = shr(a, n, s)
+	case x86asm.SAR:
+		r, cf = sar(a, n, s)
+	default:
+		c.shift(in) // a rotate of a register
+		return
+	}
+	if reg {
+		c.setReg(d.reg, s, r)
+	} else {
+		c.set(in, 0, r)
+	}
+	if n != 0 { // a count of 0 changes no flags (but still writes: a 32-bit register zero-extends)
+		c.setShiftFlags(s, r, cf, of)
+	}
+}
+
+// countMask is the mask of a shift count: 5 bits, 6 with a 64-bit operand.
+func countMask(s uint8) uint {
+	if s == 8 {
+		return 63
+	}
+	return 31
 }
 
 // shiftDouble executes SHLD and SHRD (SDM Vol. 2 SHLD/SHRD).
@@ -148,6 +200,5 @@ func (c *CPU) shiftDouble(in *inst) {
 		cf = (a>>(n-1))&1 != 0
 	}
 	c.set(in, 0, r)
-	of := (r^a)&signBit(s) != 0
-	c.setFlagsEager(arithFlags, szp(r, s)|b2f(cf, x86.FlagCF)|b2f(of, x86.FlagOF))
+	c.setShiftFlags(s, r, cf, (r^a)&signBit(s) != 0)
 }
