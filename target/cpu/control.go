@@ -101,7 +101,7 @@ func (c *CPU) leave(in *inst) {
 func (c *CPU) enter(in *inst) {
 	s := in.stackSize()
 	size := uint64(uint16(in.imm))
-	level := uint8(in.imm2) & 31
+	level := uint8(in.imm2()) & 31
 	if level > 1 {
 		c.raise(x86.VecUD)
 	}

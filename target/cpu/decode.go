@@ -14,18 +14,23 @@ const (
 	argReg         // GPR, low size bytes
 	argReg8H       // AH CH DH BH: bits 8-15 of GPR reg
 	argMem         // the instruction's memory operand (inst.mbase...)
-	argImm         // inst.imm (or inst.imm2 for the second immediate)
-	argImm2
-	argSeg // segment register reg
-	argCR  // control register reg
-	argDR  // debug register reg
-	argST  // x87 register ST(reg), relative to the top of the stack
-	argXMM // XMM register reg
-	argMMX // MMX register reg (aliases the low 64 bits of ST's physical register reg)
+	argImm         // inst.imm
+	argImm2        // the second immediate, ENTER's level or a far pointer's offset (inst.imm2)
+	argSeg         // segment register reg
+	argCR          // control register reg
+	argDR          // debug register reg
+	argST          // x87 register ST(reg), relative to the top of the stack
+	argXMM         // XMM register reg
+	argMMX         // MMX register reg (aliases the low 64 bits of ST's physical register reg)
 )
 
 const noReg = 0xff
 const ripReg = 16
+
+// absReg as the base of a memory operand: the moffs64 of MOV A0-A3
+// that does not fit disp's 32 bits, held in imm (those forms have no
+// immediate).
+const absReg = 17
 
 // operand is one argument of a decoded instruction.
 type operand struct {
@@ -48,14 +53,16 @@ type inst struct {
 	rep    uint8 // 0, 0xf3 (REP/REPE) or 0xf2 (REPNE)
 	nargs  uint8
 	segovr uint8 // segment override prefix (ES..GS) or noReg
-	mbase  uint8 // GPR, ripReg or noReg
+	mbase  uint8 // GPR, ripReg, absReg or noReg
 	mindex uint8 // GPR or noReg
 	mshift uint8 // log2(scale)
 	mseg   uint8 // segment of the memory operand
+	cached bool  // held by a codePage (links may be made from and to it)
 	args   [3]operand
-	disp   int64
-	imm    int64
-	imm2   int64
+	// The fields are ordered, and disp is 32 bits and shared, so that an
+	// inst is 64 bytes (a Linux boot keeps some 240,000 of them).
+	disp int32 // sign-extended (a moffs64 beyond it is in imm: absReg), or the second immediate (imm2)
+	imm  int64
 
 	// Links to the instructions executed after this one, so the run loop
 	// goes from one to the next without fetch (see runLinked). Only made
@@ -65,8 +72,12 @@ type inst struct {
 	// the linear address).
 	succ, tgt *inst
 	tgtRIP    uint64
-	cached    bool // held by a codePage (links may be made from and to it)
 }
+
+// imm2 is the second immediate, kept in disp: ENTER's nesting level or
+// the offset of a far pointer (no instruction with two immediates has a
+// memory operand).
+func (in *inst) imm2() uint64 { return uint64(uint32(in.disp)) }
 
 // codePage holds the decoded instructions of one physical page, indexed by
 // page offset: a pointer per byte, in chunks of codeChunk bytes made when
@@ -398,12 +409,13 @@ func (c *CPU) convert(xi *x86asm.Inst, in *inst) (ok bool) {
 			if in.segovr != noReg {
 				in.mseg = in.segovr
 			}
-			in.disp = a.Disp
 			// x86asm keeps a disp32 zero-extended; it is sign-extended
 			// (SDM Vol. 2 2.2.1.3), except the moffs of A0-A3 which is a
-			// full address.
-			if op := xi.Opcode >> 24; (op < 0xa0 || op > 0xa3) && in.asize != 2 {
-				in.disp = int64(int32(a.Disp))
+			// full address. Either way 32 bits of it hold the address
+			// ea computes, but a moffs64 beyond them.
+			in.disp = int32(a.Disp)
+			if op := xi.Opcode >> 24; op >= 0xa0 && op <= 0xa3 && in.asize == 8 && int64(in.disp) != a.Disp {
+				in.disp, in.mbase, in.imm = 0, absReg, a.Disp
 			}
 		case x86asm.Imm:
 			if nimm == 0 {
@@ -411,7 +423,7 @@ func (c *CPU) convert(xi *x86asm.Inst, in *inst) (ok bool) {
 				in.imm = int64(a)
 			} else {
 				o.kind = argImm2
-				in.imm2 = int64(a)
+				in.disp = int32(a) // no instruction has both (imm2)
 			}
 			nimm++
 		case x86asm.Rel:

@@ -399,7 +399,7 @@ func (c *CPU) farJump(in *inst, call bool) {
 		if c.mode == 64 {
 			c.raise(x86.VecUD)
 		}
-		sel, off = uint16(in.imm), uint64(in.imm2)
+		sel, off = uint16(in.imm), in.imm2()
 	} else {
 		a := c.ea(in)
 		s := in.osize

@@ -8,12 +8,14 @@ import "vmapstack/target/x86"
 // ea returns the effective address (offset, before the segment base) of
 // the memory operand, truncated to the address size.
 func (c *CPU) ea(in *inst) uint64 {
-	a := uint64(in.disp)
+	a := uint64(int64(in.disp))
 	if in.mbase != noReg {
-		if in.mbase == ripReg {
+		if in.mbase < ripReg {
+			a += c.gpr[in.mbase&15]
+		} else if in.mbase == ripReg {
 			a += c.next
 		} else {
-			a += c.gpr[in.mbase]
+			a = uint64(in.imm) // absReg
 		}
 	}
 	if in.mindex != noReg {
@@ -74,7 +76,7 @@ func (c *CPU) get(in *inst, i int) uint64 {
 	case argReg8H:
 		return (c.gpr[o.reg] >> 8) & 0xff
 	case argImm2:
-		return uint64(in.imm2) & sizeMask(o.size)
+		return in.imm2() & sizeMask(o.size)
 	case argSeg:
 		return uint64(c.seg[o.reg].Sel)
 	}

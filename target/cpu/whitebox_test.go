@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"encoding/binary"
 	"math/big"
 	"testing"
 
@@ -472,5 +473,33 @@ func TestBreakpointsInFastLoop(t *testing.T) {
 	c.SetBreakpoint(wbCode+3, false)
 	if ex := c.Run(100); ex.Kind != ExitLimit {
 		t.Fatalf("after removing the breakpoint: exit %+v", ex)
+	}
+}
+
+// TestMoffs64 runs MOV RAX, FS:moffs64 and MOV FS:moffs64, RAX (48 A1/A3)
+// with offsets inside and beyond the 32 bits a decoded displacement
+// holds (the latter kept whole: absReg), FS's base bringing each back to
+// wbData.
+func TestMoffs64(t *testing.T) {
+	for _, off := range []uint64{0x8000000000000008, 0xffffffff80001000, 0x7ffffff0, 0x123456789a, 0xfffffffffff00000} {
+		code := []byte{0x64, 0x48, 0xa1}
+		code = binary.LittleEndian.AppendUint64(code, off)
+		code = append(code, 0x64, 0x48, 0xa3)
+		code = binary.LittleEndian.AppendUint64(code, off+8)
+		code = append(code, 0xf4)
+		c, ram := newWB(t, code)
+		s := c.State()
+		s.Seg[FS].Base = wbData - off
+		c.SetState(&s)
+		le64(ram, wbData, 0x1122334455667788)
+		if ex := c.Run(10); ex.Kind != ExitHalt {
+			t.Fatalf("off %#x: %v", off, ex)
+		}
+		if got := c.Reg(RAX); got != 0x1122334455667788 {
+			t.Errorf("off %#x: RAX %#x", off, got)
+		}
+		if got := binary.LittleEndian.Uint64(ram[wbData+8:]); got != 0x1122334455667788 {
+			t.Errorf("off %#x: stored %#x", off, got)
+		}
 	}
 }
