@@ -185,6 +185,12 @@ func (c *CPU) runLinked(limit uint64) {
 		return
 	}
 	in := c.fetch()
+	// pg is the code page in was fetched from. Links join instructions of
+	// one physical code page only: the same linear page may have mapped
+	// another physical page when the next instruction was fetched (a PTE
+	// rewritten without INVLPG, its TLB entry evicted), and such a link
+	// would outlive that mapping.
+	pg := c.fetchPage
 	for {
 		from := c.rip
 		c.next = from + uint64(in.len)
@@ -198,12 +204,19 @@ func (c *CPU) runLinked(limit uint64) {
 		var nx *inst
 		if c.next == from+uint64(in.len) {
 			nx = in.succ
-		} else if c.next == in.tgtRIP {
+		} else if c.next == in.tgtRIP && (c.next^from)>>12 == 0 {
+			// A target is followed only from the linear page it was
+			// linked from: run from another alias of the same code
+			// page, the same absolute target may map elsewhere, or
+			// nowhere (#PF).
 			nx = in.tgt
 		}
 		if nx == nil || nx.mode != uint8(c.mode) {
 			nx = c.fetch()
-			c.link(in, from, nx)
+			if c.fetchPage == pg && pg != nil {
+				c.link(in, from, nx)
+			}
+			pg = c.fetchPage
 		}
 		in = nx
 	}
