@@ -46,8 +46,7 @@ type Memory struct {
 // Stack is a stack that is not a task's: [Begin, End) with its guard
 // page [Begin-4096, Begin) unmapped when Guard is set.
 type Stack struct {
-	Name       string // "IRQ", "#DF", "NMI", "#DB", "#MC"
-	CPU        int
+	Name       string // "IRQ", "#DF", "NMI", "#DB", "#MC" (CPU 0's)
 	Begin, End uint64
 	Guard      bool
 }

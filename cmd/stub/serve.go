@@ -31,8 +31,7 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, symbols []
 		return exitFailure
 	}
 	path, _ := m.Kernel()
-	_, image := m.Kernel()
-	mon := monitor.New(m, kernelsym.ForImage(image))
+	mon := monitor.New(m, nil) // the kernel's model, chosen from its file (kernelsym.ForImage)
 	t := gdbtarget.New(m, gdbtarget.Config{
 		ExecPath:     execPath(o.Kernel),
 		ExecFile:     execFile(o, mon, symbols, s),

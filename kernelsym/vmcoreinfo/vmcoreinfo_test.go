@@ -291,12 +291,21 @@ func TestFindReportsHoles(t *testing.T) {
 func TestFindBadReader(t *testing.T) {
 	ram := make([]byte, 2<<20)
 	copy(ram[0x10000:], sample)
-	for _, r := range []func(uint64, []byte) (int, error){
+	// Readers that lie about their counts: no panic, and nothing found
+	// from bytes they did not give.
+	for i, r := range []func(uint64, []byte) (int, error){
 		func(addr uint64, buf []byte) (int, error) { return len(buf) + 100, nil },
 		func(addr uint64, buf []byte) (int, error) { return -5, nil },
-		func(addr uint64, buf []byte) (int, error) { return copy(buf, ram[min(addr, uint64(len(ram))):]), nil },
 	} {
-		Find(r, 4<<20) // beyond ram: the reader returns short counts
+		if _, _, err := Find(r, 4<<20); err == nil {
+			t.Errorf("reader %d: found VMCOREINFO in memory it never gave", i)
+		}
+	}
+	// One that returns short counts beyond RAM still finds the copy in it.
+	short := func(addr uint64, buf []byte) (int, error) { return copy(buf, ram[min(addr, uint64(len(ram))):]), nil }
+	info, at, err := Find(short, 4<<20)
+	if err != nil || at != 0x10000 || info.OSRelease() == "" {
+		t.Errorf("short reads: %v at %#x, %v", info, at, err)
 	}
 }
 
