@@ -516,8 +516,24 @@ var lockable = func() (t [x86asm.XTEST + 1]bool) {
 }()
 
 // specialise picks a register-only dispatch class for the most frequent
-// forms, which then skip the generic operand accessors.
+// forms, which then skip the generic operand accessors, and for the most
+// frequent of those a class of their own operation and size.
 func specialise(in *inst) {
+	if in.cls == clsJcc {
+		switch x86asm.Op(in.op) {
+		case x86asm.JE:
+			in.cls = clsJe
+		case x86asm.JNE:
+			in.cls = clsJne
+		}
+		return
+	}
+	if in.cls == clsImul && in.nargs == 3 {
+		if in.args[0].kind == argReg && in.args[0].size == 8 && in.args[1].kind == argReg && in.args[2].kind == argImm {
+			in.cls = clsImulRRI64
+		}
+		return
+	}
 	if in.nargs != 2 {
 		return
 	}
@@ -525,33 +541,110 @@ func specialise(in *inst) {
 	if in.args[0].kind == argMem {
 		if in.cls == clsMov && (src == argReg || src == argImm) {
 			in.cls = clsMovMR
+			if src == argReg && in.args[0].size == 8 {
+				in.cls = clsMovMR64
+			}
 		}
 		return
 	}
 	if in.args[0].kind != argReg {
 		return
 	}
+	size := in.args[0].size
+	op := x86asm.Op(in.op)
 	switch in.cls {
 	case clsMov:
 		switch src {
 		case argReg:
 			in.cls = clsMovRR
+			switch size {
+			case 8:
+				in.cls = clsMovRR64
+			case 4:
+				in.cls = clsMovRR32
+			}
 		case argImm:
 			in.cls = clsMovRI
 		case argMem:
 			in.cls = clsMovRM
+			if size == 8 {
+				in.cls = clsMovRM64
+			}
+		}
+	case clsLea:
+		if size == 8 {
+			in.cls = clsLea64
 		}
 	case clsArith:
-		if src == argReg || src == argImm {
-			in.cls = clsArithR
+		if op == x86asm.ADD && size == 8 && src == argMem {
+			in.cls = clsAddRM64
+		}
+		if src != argReg && src != argImm {
+			return
+		}
+		in.cls = clsArithR
+		switch {
+		case op == x86asm.ADD && size == 8 && src == argReg:
+			in.cls = clsAddRR64
+		case op == x86asm.ADD && size == 8:
+			in.cls = clsAddRI64
+		case op == x86asm.ADD && size == 4 && src == argImm:
+			in.cls = clsAddRI32
+		case op == x86asm.SUB && size == 8 && src == argReg:
+			in.cls = clsSubRR64
+		case op == x86asm.CMP && size == 8 && src == argReg:
+			in.cls = clsCmpRR64
+		case op == x86asm.CMP && size == 8:
+			in.cls = clsCmpRI64
+		case op == x86asm.CMP && size == 4 && src == argImm:
+			in.cls = clsCmpRI32
 		}
 	case clsLogic:
-		if src == argReg || src == argImm {
-			in.cls = clsLogicR
+		if src != argReg && src != argImm {
+			return
+		}
+		in.cls = clsLogicR
+		switch {
+		case op == x86asm.XOR && size == 4 && src == argReg:
+			in.cls = clsXorRR32
+		case op == x86asm.TEST && size == 8 && src == argReg:
+			in.cls = clsTestRR64
+		case op == x86asm.XOR && size == 8 && src == argReg:
+			in.cls = clsXorRR64
+		case op == x86asm.AND && size == 4 && src == argImm:
+			in.cls = clsAndRI32
+		case op == x86asm.TEST && size == 4 && src == argReg:
+			in.cls = clsTestRR32
+		case op == x86asm.TEST && size == 4 && src == argImm:
+			in.cls = clsTestRI32
 		}
 	case clsShift:
-		if src == argReg || src == argImm {
-			in.cls = clsShiftR
+		if src != argReg && src != argImm {
+			return
+		}
+		in.cls = clsShiftR
+		switch {
+		case op == x86asm.SHL && size == 8 && src == argImm:
+			in.cls = clsShlRI64
+		case op == x86asm.SHR && size == 8 && src == argImm:
+			in.cls = clsShrRI64
+		}
+	case clsImul:
+		if src == argReg && size == 8 {
+			in.cls = clsImulRR64
+		}
+	case clsMovzx:
+		if size == 4 || size == 8 {
+			switch src {
+			case argReg:
+				in.cls = clsMovzxR
+			case argMem:
+				in.cls = clsMovzxM
+			}
+		}
+	case clsMovsx:
+		if op == x86asm.MOVSXD && size == 8 && src == argReg && in.args[1].size == 4 {
+			in.cls = clsMovsxdRR
 		}
 	}
 }

@@ -25,7 +25,7 @@ const (
 	lzInc                // res = a + 1, CF kept in cin
 	lzDec                // res = a - 1, CF kept in cin
 	lzNeg                // res = 0 - a (a in a)
-	lzShift              // SHL SHR SAR SHLD SHRD: CF in cin, OF in a (0 or 1), AF=0
+	lzShift              // SHL SHR SAR SHLD SHRD, MUL IMUL: CF in cin, OF in a (0 or 1), AF=0
 )
 
 type lazy struct {
@@ -51,9 +51,9 @@ func (c *CPU) setLazy(op uint8, size uint8, res, a, b uint64) {
 	c.lz.op, c.lz.size, c.lz.res, c.lz.a, c.lz.b = op, size, res, a, b
 }
 
-// setShiftFlags records the flags of a shift by a nonzero count: SF ZF PF
-// from res, the given CF and OF, AF cleared (undefined in the SDM; 0 as
-// the eager code always left it).
+// setShiftFlags records the flags of a shift by a nonzero count, or of a
+// multiply: SF ZF PF from res, the given CF and OF, AF cleared (undefined
+// in the SDM; 0 as the eager code always left it).
 func (c *CPU) setShiftFlags(size uint8, res uint64, cf, of bool) {
 	var o uint64
 	if of {

@@ -9,11 +9,10 @@ import (
 // mulFlags sets CF=OF=overflow; SF ZF PF follow the low result and AF is
 // cleared (undefined in the SDM; this is what QEMU computes).
 func (c *CPU) mulFlags(lo uint64, size uint8, overflow bool) {
-	f := szp(lo, size)
-	if overflow {
-		f |= x86.FlagCF | x86.FlagOF
-	}
-	c.setFlagsEager(arithFlags, f)
+	// SF ZF PF from the low half, CF=OF=overflow, AF 0: the shape of a
+	// shift's flags, so they are kept lazily as one (a Linux boot runs
+	// some 80 million IMULs, and few of their flags are ever read).
+	c.setShiftFlags(size, lo, overflow, overflow)
 }
 
 // mul: unsigned rDX:rAX = rAX * r/m.
@@ -189,4 +188,12 @@ func (c *CPU) idiv(in *inst) {
 	}
 	c.setReg(RAX, s, uint64(q))
 	c.setReg(RDX, s, uint64(r))
+}
+
+// imul64 is IMUL r64, r64 and IMUL r64, r64, imm (clsImulRR64,
+// clsImulRRI64): register d gets the low half of x*y.
+func (c *CPU) imul64(d uint8, x, y uint64) {
+	hi, lo := mul64s(int64(x), int64(y))
+	c.gpr[d&15] = lo
+	c.mulFlags(lo, 8, hi != uint64(int64(lo)>>63))
 }
