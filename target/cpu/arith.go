@@ -198,28 +198,3 @@ func (c *CPU) cmpxchgDouble(in *inst) {
 		c.setFlagsEager(x86.FlagZF, 0)
 	}
 }
-
-// add64 is ADD r64, b (clsAddRR64, clsAddRI64).
-func (c *CPU) add64(d uint8, b uint64) {
-	a := c.gpr[d&15]
-	r := a + b
-	c.gpr[d&15] = r
-	c.setLazy(lzAdd, 8, r, a, b)
-}
-
-// add32 is ADD r32, b with b already 32 bits (clsAddRI32); the result
-// zero-extends into the register.
-func (c *CPU) add32(d uint8, b uint64) {
-	a := uint64(uint32(c.gpr[d&15]))
-	r := uint64(uint32(a + b))
-	c.gpr[d&15] = r
-	c.setLazy(lzAdd, 4, r, a, b)
-}
-
-// sub64 is SUB r64, b (clsSubRR64).
-func (c *CPU) sub64(d uint8, b uint64) {
-	a := c.gpr[d&15]
-	r := a - b
-	c.gpr[d&15] = r
-	c.setLazy(lzSub, 8, r, a, b)
-}

@@ -195,7 +195,77 @@ func (c *CPU) runLinked(limit uint64) {
 		from := c.rip
 		c.next = from + uint64(in.len)
 		c.curSeg = in.mseg
-		c.exec(in)
+		// The specialised forms (specialised.go) run here, with no call.
+		switch in.cls {
+		case clsMovRR64:
+			c.gpr[in.dst()] = c.gpr[in.src()]
+		case clsMovRR32:
+			c.gpr[in.dst()] = uint64(uint32(c.gpr[in.src()]))
+		case clsMovRM64:
+			c.gpr[in.dst()] = c.read(c.memAddr(in), 8)
+		case clsMovMR64:
+			c.write(c.memAddr(in), 8, c.gpr[in.src()])
+		case clsLea64:
+			c.gpr[in.dst()] = c.ea(in)
+		case clsAddRR64:
+			c.add64(in.dst(), c.gpr[in.src()])
+		case clsAddRI64:
+			c.add64(in.dst(), uint64(in.imm))
+		case clsAddRI32:
+			c.add32(in.dst(), uint64(uint32(in.imm)))
+		case clsAddRM64:
+			c.add64(in.dst(), c.read(c.memAddr(in), 8))
+		case clsSubRR64:
+			c.sub64(in.dst(), c.gpr[in.src()])
+		case clsCmpRR64:
+			c.cmp64(c.gpr[in.dst()], c.gpr[in.src()])
+		case clsCmpRI64:
+			c.cmp64(c.gpr[in.dst()], uint64(in.imm))
+		case clsCmpRI32:
+			c.cmp32(uint32(c.gpr[in.dst()]), uint32(in.imm))
+		case clsXorRR64:
+			r := c.gpr[in.dst()] ^ c.gpr[in.src()]
+			c.gpr[in.dst()] = r
+			c.logic64(r)
+		case clsXorRR32:
+			r := uint32(c.gpr[in.dst()] ^ c.gpr[in.src()])
+			c.gpr[in.dst()] = uint64(r)
+			c.logic32(r)
+		case clsAndRI32:
+			r := uint32(c.gpr[in.dst()]) & uint32(in.imm)
+			c.gpr[in.dst()] = uint64(r)
+			c.logic32(r)
+		case clsTestRR64:
+			c.logic64(c.gpr[in.dst()] & c.gpr[in.src()])
+		case clsTestRR32:
+			c.logic32(uint32(c.gpr[in.dst()] & c.gpr[in.src()]))
+		case clsTestRI32:
+			c.logic32(uint32(c.gpr[in.dst()]) & uint32(in.imm))
+		case clsShlRI64:
+			c.shlImm64(in.dst(), uint(in.imm))
+		case clsShrRI64:
+			c.shrImm64(in.dst(), uint(in.imm))
+		case clsImulRR64:
+			c.imul64(in.dst(), c.gpr[in.dst()], c.gpr[in.src()])
+		case clsImulRRI64:
+			c.imul64(in.dst(), c.gpr[in.src()], uint64(in.imm))
+		case clsMovzxR:
+			c.gpr[in.dst()] = c.gpr[in.src()] & sizeMask(in.args[1].size)
+		case clsMovzxM:
+			c.gpr[in.dst()] = c.read(c.memAddr(in), in.args[1].size)
+		case clsMovsxdRR:
+			c.gpr[in.dst()] = uint64(int64(int32(c.gpr[in.src()])))
+		case clsJe:
+			if c.zf() {
+				c.jumpRel(in)
+			}
+		case clsJne:
+			if !c.zf() {
+				c.jumpRel(in)
+			}
+		default:
+			c.exec(in)
+		}
 		c.rip = c.next
 		c.instret++
 		if c.instret >= limit || c.brk || c.stop.Load() {
@@ -280,7 +350,13 @@ func (c *CPU) interrupt() bool {
 // exec runs one decoded instruction. c.next is the address of the
 // following instruction; branches change it.
 func (c *CPU) exec(in *inst) {
-	switch in.cls {
+	cls := in.cls
+	if cls >= clsFirstSpecialised {
+		// runLinked runs these itself; everywhere else (single steps,
+		// the loop with breakpoints) they are their generic form.
+		cls = genericClass[cls-clsFirstSpecialised]
+	}
+	switch cls {
 	case clsMovRR:
 		d := &in.args[0]
 		c.setReg(d.reg, d.size, c.gpr[in.args[1].reg])
@@ -296,76 +372,6 @@ func (c *CPU) exec(in *inst) {
 			v = c.gpr[s.reg]
 		}
 		c.write(c.memAddr(in), in.args[0].size, v)
-	case clsMovRR64:
-		c.gpr[in.args[0].reg&15] = c.gpr[in.args[1].reg&15]
-	case clsMovRR32:
-		c.gpr[in.args[0].reg&15] = uint64(uint32(c.gpr[in.args[1].reg&15]))
-	case clsMovRM64:
-		c.gpr[in.args[0].reg&15] = c.read(c.memAddr(in), 8)
-	case clsMovMR64:
-		c.write(c.memAddr(in), 8, c.gpr[in.args[1].reg&15])
-	case clsLea64:
-		c.gpr[in.args[0].reg&15] = c.ea(in)
-	case clsAddRR64:
-		c.add64(in.args[0].reg, c.gpr[in.args[1].reg&15])
-	case clsAddRI64:
-		c.add64(in.args[0].reg, uint64(in.imm))
-	case clsAddRI32:
-		c.add32(in.args[0].reg, uint64(uint32(in.imm)))
-	case clsSubRR64:
-		c.sub64(in.args[0].reg, c.gpr[in.args[1].reg&15])
-	case clsCmpRR64:
-		a, b := c.gpr[in.args[0].reg&15], c.gpr[in.args[1].reg&15]
-		c.setLazy(lzSub, 8, a-b, a, b)
-	case clsCmpRI64:
-		a, b := c.gpr[in.args[0].reg&15], uint64(in.imm)
-		c.setLazy(lzSub, 8, a-b, a, b)
-	case clsXorRR32:
-		r := uint64(uint32(c.gpr[in.args[0].reg&15] ^ c.gpr[in.args[1].reg&15]))
-		c.gpr[in.args[0].reg&15] = r
-		c.lz.op, c.lz.size, c.lz.res = lzLogic, 4, r
-	case clsTestRR64:
-		c.lz.op, c.lz.size, c.lz.res = lzLogic, 8, c.gpr[in.args[0].reg&15]&c.gpr[in.args[1].reg&15]
-	case clsShlRI64:
-		c.shlImm64(in)
-	case clsShrRI64:
-		c.shrImm64(in)
-	case clsImulRR64:
-		c.imul64(in.args[0].reg, c.gpr[in.args[0].reg&15], c.gpr[in.args[1].reg&15])
-	case clsJe:
-		if c.zf() {
-			c.branch(c.next+uint64(in.imm), c.branchSize(in))
-		}
-	case clsJne:
-		if !c.zf() {
-			c.branch(c.next+uint64(in.imm), c.branchSize(in))
-		}
-	case clsXorRR64:
-		r := c.gpr[in.args[0].reg&15] ^ c.gpr[in.args[1].reg&15]
-		c.gpr[in.args[0].reg&15] = r
-		c.lz.op, c.lz.size, c.lz.res = lzLogic, 8, r
-	case clsAndRI32:
-		r := uint64(uint32(c.gpr[in.args[0].reg&15]) & uint32(in.imm))
-		c.gpr[in.args[0].reg&15] = r
-		c.lz.op, c.lz.size, c.lz.res = lzLogic, 4, r
-	case clsTestRR32:
-		c.lz.op, c.lz.size, c.lz.res = lzLogic, 4, uint64(uint32(c.gpr[in.args[0].reg&15]&c.gpr[in.args[1].reg&15]))
-	case clsTestRI32:
-		c.lz.op, c.lz.size, c.lz.res = lzLogic, 4, uint64(uint32(c.gpr[in.args[0].reg&15])&uint32(in.imm))
-	case clsCmpRI32:
-		a, b := uint64(uint32(c.gpr[in.args[0].reg&15])), uint64(uint32(in.imm))
-		c.setLazy(lzSub, 4, uint64(uint32(a-b)), a, b)
-	case clsAddRM64:
-		c.add64(in.args[0].reg, c.read(c.memAddr(in), 8))
-	case clsMovzxR:
-		s := &in.args[1]
-		c.gpr[in.args[0].reg&15] = c.gpr[s.reg&15] & sizeMask(s.size)
-	case clsMovzxM:
-		c.gpr[in.args[0].reg&15] = c.read(c.memAddr(in), in.args[1].size)
-	case clsMovsxdRR:
-		c.gpr[in.args[0].reg&15] = uint64(int64(int32(c.gpr[in.args[1].reg&15])))
-	case clsImulRRI64:
-		c.imul64(in.args[0].reg, c.gpr[in.args[1].reg&15], uint64(in.imm))
 	case clsArithR:
 		c.aluReg(in)
 	case clsLogicR:
@@ -573,39 +579,6 @@ const (
 	clsArithR // ADD ADC SUB SBB CMP reg, reg|imm
 	clsLogicR // AND OR XOR TEST reg, reg|imm
 	clsShiftR // SHL SHR SAR ROL ROR RCL RCR reg, CL|imm
-	// Forms specialised further by operation and operand size, chosen for
-	// their share of a Linux boot's instructions (MOV r64,r64 10.7%, ADD
-	// r64,r64 9.1%, MOV r64,m64 5.0%, IMUL r64,r64 4.8%, JNE 4.4%...): no
-	// switch on the operation or the size, no masks (specialise).
-	clsMovRR64  // MOV r64, r64
-	clsMovRR32  // MOV r32, r32
-	clsMovRM64  // MOV r64, m64
-	clsMovMR64  // MOV m64, r64
-	clsLea64    // LEA r64, m with a 64-bit address
-	clsAddRR64  // ADD r64, r64
-	clsAddRI64  // ADD r64, imm
-	clsAddRI32  // ADD r32, imm
-	clsSubRR64  // SUB r64, r64
-	clsCmpRR64  // CMP r64, r64
-	clsCmpRI64  // CMP r64, imm
-	clsXorRR32  // XOR r32, r32
-	clsTestRR64 // TEST r64, r64
-	clsShlRI64  // SHL r64, imm
-	clsShrRI64  // SHR r64, imm
-	clsImulRR64 // IMUL r64, r64
-	clsJe       // JE rel
-	clsJne      // JNE rel
-	// The next tier (scenario=bench's XOR r64,r64 is 11.8%).
-	clsXorRR64   // XOR r64, r64
-	clsAndRI32   // AND r32, imm
-	clsTestRR32  // TEST r32, r32
-	clsTestRI32  // TEST r32, imm
-	clsCmpRI32   // CMP r32, imm
-	clsAddRM64   // ADD r64, m64
-	clsMovzxR    // MOVZX r32/r64, r8/r16 (not AH..BH)
-	clsMovzxM    // MOVZX r32/r64, m8/m16
-	clsMovsxdRR  // MOVSXD r64, r32
-	clsImulRRI64 // IMUL r64, r64, imm
 )
 
 var opClass = func() (t [x86asm.XTEST + 1]uint8) {

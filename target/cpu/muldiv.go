@@ -189,11 +189,3 @@ func (c *CPU) idiv(in *inst) {
 	c.setReg(RAX, s, uint64(q))
 	c.setReg(RDX, s, uint64(r))
 }
-
-// imul64 is IMUL r64, r64 and IMUL r64, r64, imm (clsImulRR64,
-// clsImulRRI64): register d gets the low half of x*y.
-func (c *CPU) imul64(d uint8, x, y uint64) {
-	hi, lo := mul64s(int64(x), int64(y))
-	c.gpr[d&15] = lo
-	c.mulFlags(lo, 8, hi != uint64(int64(lo)>>63))
-}

@@ -202,28 +202,3 @@ func (c *CPU) shiftDouble(in *inst) {
 	c.set(in, 0, r)
 	c.setShiftFlags(s, r, cf, (r^a)&signBit(s) != 0)
 }
-
-// shlImm64 and shrImm64 are SHL and SHR of a 64-bit register by an
-// immediate (clsShlRI64, clsShrRI64): shiftArith without its switches.
-// A count that masks to 0 changes neither the register nor the flags.
-func (c *CPU) shlImm64(in *inst) {
-	n := uint(in.imm) & 63
-	if n == 0 {
-		return
-	}
-	d := in.args[0].reg & 15
-	r, cf, of := shl(c.gpr[d], n, 8)
-	c.gpr[d] = r
-	c.setShiftFlags(8, r, cf, of)
-}
-
-func (c *CPU) shrImm64(in *inst) {
-	n := uint(in.imm) & 63
-	if n == 0 {
-		return
-	}
-	d := in.args[0].reg & 15
-	r, cf, of := shr(c.gpr[d], n, 8)
-	c.gpr[d] = r
-	c.setShiftFlags(8, r, cf, of)
-}
