@@ -263,6 +263,36 @@ func (c *CPU) runLinked(limit uint64) {
 			if !c.zf() {
 				c.jumpRel(in)
 			}
+		case clsJcc:
+			if c.cond(condOf[in.op]) {
+				c.jumpRel(in)
+			}
+		case clsJmpRel:
+			c.jumpRel(in)
+		case clsCallRel64:
+			c.call64(in)
+		case clsRet64:
+			c.ret64()
+		case clsPushR64:
+			c.push(c.gpr[in.dst()], 8)
+		case clsPopR64:
+			c.pop64(in.dst())
+		case clsMovRI:
+			c.setReg(in.args[0].reg, in.args[0].size, uint64(in.imm))
+		case clsMovRM32:
+			c.gpr[in.dst()] = c.read(c.memAddr(in), 4)
+		case clsMovMR32:
+			c.write(c.memAddr(in), 4, c.gpr[in.src()])
+		case clsAddRR32:
+			c.add32(in.dst(), uint64(uint32(c.gpr[in.src()])))
+		case clsSubRI64:
+			c.sub64(in.dst(), uint64(in.imm))
+		case clsSetccR:
+			c.setcc8(in.dst(), condOf[in.op])
+		case clsCmovRR64:
+			if c.cond(condOf[in.op]) {
+				c.gpr[in.dst()] = c.gpr[in.src()]
+			}
 		default:
 			c.exec(in)
 		}

@@ -55,6 +55,30 @@ func TestSpecialisedClassesMatchGeneric(t *testing.T) {
 		{"movzbl (rdi),eax", []byte{0x0f, 0xb6, 0x07}, clsMovzxM, clsMovzx},
 		{"movzwq (rdi),rax", []byte{0x48, 0x0f, 0xb7, 0x07}, clsMovzxM, clsMovzx},
 		{"movslq ebx,rax", []byte{0x48, 0x63, 0xc3}, clsMovsxdRR, clsMovsx},
+		{"jb +5", []byte{0x72, 0x05}, clsJcc, clsJcc},
+		{"jg -2", []byte{0x7f, 0xfe}, clsJcc, clsJcc},
+		{"jmp +0x100", []byte{0xe9, 0x00, 0x01, 0, 0}, clsJmpRel, clsJmp},
+		{"call +0x100", []byte{0xe8, 0x00, 0x01, 0, 0}, clsCallRel64, clsCall},
+		{"ret", []byte{0xc3}, clsRet64, clsRet},
+		{"ret $8 (not specialised)", []byte{0xc2, 0x08, 0x00}, clsRet, clsRet},
+		{"push rbx", []byte{0x53}, clsPushR64, clsPush},
+		{"push rsp", []byte{0x54}, clsPushR64, clsPush},
+		{"push r12", []byte{0x41, 0x54}, clsPushR64, clsPush},
+		{"pop rbx", []byte{0x5b}, clsPopR64, clsPop},
+		{"pop rsp", []byte{0x5c}, clsPopR64, clsPop},
+		{"push bx (not specialised)", []byte{0x66, 0x53}, clsPush, clsPush},
+		{"mov (rdi),eax", []byte{0x8b, 0x07}, clsMovRM32, clsMovRM},
+		{"mov eax,(rdi)", []byte{0x89, 0x07}, clsMovMR32, clsMovMR},
+		{"mov $-5,eax", []byte{0xb8, 0xfb, 0xff, 0xff, 0xff}, clsMovRI, clsMovRI},
+		{"mov $5,al", []byte{0xb0, 0x05}, clsMovRI, clsMovRI},
+		{"movabs $imm,rax", []byte{0x48, 0xb8, 1, 2, 3, 4, 5, 6, 7, 0x88}, clsMovRI, clsMovRI},
+		{"add ebx,eax", []byte{0x01, 0xd8}, clsAddRR32, clsArithR},
+		{"sub $0x18,rsp", []byte{0x48, 0x83, 0xec, 0x18}, clsSubRI64, clsArithR},
+		{"setb bl", []byte{0x0f, 0x92, 0xc3}, clsSetccR, clsSetcc},
+		{"setne sil", []byte{0x40, 0x0f, 0x95, 0xc6}, clsSetccR, clsSetcc},
+		{"setle ah (not specialised)", []byte{0x0f, 0x9e, 0xc4}, clsSetcc, clsSetcc},
+		{"cmovae rbx,rax", []byte{0x48, 0x0f, 0x43, 0xc3}, clsCmovRR64, clsCmov},
+		{"cmovl ebx,eax (not specialised)", []byte{0x0f, 0x4c, 0xc3}, clsCmov, clsCmov},
 		{"mov bx,ax (not specialised)", []byte{0x66, 0x89, 0xd8}, clsMovRR, clsMovRR},
 		{"add bl,al (not specialised)", []byte{0x00, 0xd8}, clsArithR, clsArithR},
 	}
@@ -99,6 +123,10 @@ func TestSpecialisedClassesMatchGeneric(t *testing.T) {
 				}
 				le64(specRAM, regs[RDI]&^7, word)
 				le64(genRAM, regs[RDI]&^7, word)
+				// A canonical return address on the stack for RET.
+				ret := uint64(int64(rng.Uint64()<<16) >> 16)
+				le64(specRAM, wbStackTop, ret)
+				le64(genRAM, wbStackTop, ret)
 				spec.Run(spec.instret + 1)
 				if ex := gen.Step(); ex.Kind != ExitStep {
 					t.Fatalf("step: %v", ex.Kind)
@@ -116,6 +144,9 @@ func TestSpecialisedClassesMatchGeneric(t *testing.T) {
 				}
 				if a, b := specRAM[regs[RDI]&^7:][:16], genRAM[regs[RDI]&^7:][:16]; string(a) != string(b) {
 					t.Fatalf("trial %d: memory % x, generic % x", trial, a, b)
+				}
+				if a, b := specRAM[wbStackTop-16:][:24], genRAM[wbStackTop-16:][:24]; string(a) != string(b) {
+					t.Fatalf("trial %d: stack % x, generic % x", trial, a, b)
 				}
 			}
 		})

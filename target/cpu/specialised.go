@@ -54,6 +54,17 @@ const (
 	clsMovsxdRR         // MOVSXD r64, r32
 	clsJe               // JE rel
 	clsJne              // JNE rel
+	clsJmpRel           // JMP rel
+	clsCallRel64        // CALL rel in 64-bit mode
+	clsRet64            // RET in 64-bit mode
+	clsPushR64          // PUSH r64
+	clsPopR64           // POP r64
+	clsMovRM32          // MOV r32, m32
+	clsMovMR32          // MOV m32, r32
+	clsAddRR32          // ADD r32, r32
+	clsSubRI64          // SUB r64, imm
+	clsSetccR           // SETcc r8 (not AH..BH)
+	clsCmovRR64         // CMOVcc r64, r64
 	clsEndSpecialised
 )
 
@@ -89,18 +100,63 @@ var genericClass = [clsEndSpecialised - clsFirstSpecialised]uint8{
 	clsMovsxdRR - clsFirstSpecialised:  clsMovsx,
 	clsJe - clsFirstSpecialised:        clsJcc,
 	clsJne - clsFirstSpecialised:       clsJcc,
+	clsJmpRel - clsFirstSpecialised:    clsJmp,
+	clsCallRel64 - clsFirstSpecialised: clsCall,
+	clsRet64 - clsFirstSpecialised:     clsRet,
+	clsPushR64 - clsFirstSpecialised:   clsPush,
+	clsPopR64 - clsFirstSpecialised:    clsPop,
+	clsMovRM32 - clsFirstSpecialised:   clsMovRM,
+	clsMovMR32 - clsFirstSpecialised:   clsMovMR,
+	clsAddRR32 - clsFirstSpecialised:   clsArithR,
+	clsSubRI64 - clsFirstSpecialised:   clsArithR,
+	clsSetccR - clsFirstSpecialised:    clsSetcc,
+	clsCmovRR64 - clsFirstSpecialised:  clsCmov,
 }
 
 // specialise picks a register-only dispatch class for the most frequent
 // forms, which then skip the generic operand accessors, and for the most
 // frequent of those a specialised class of their operation and size.
 func specialise(in *inst) {
-	if in.cls == clsJcc {
+	// The stack and branch forms: 64-bit mode with a 64-bit stack operand
+	// (no 0x66 prefix), where RSP and RIP are plain 64-bit values.
+	stack64 := in.mode == 64 && in.osize != 2
+	switch in.cls {
+	case clsJcc:
 		switch x86asm.Op(in.op) {
 		case x86asm.JE:
 			in.cls = clsJe
 		case x86asm.JNE:
 			in.cls = clsJne
+		}
+		return
+	case clsJmp:
+		if in.args[0].kind == argImm {
+			in.cls = clsJmpRel
+		}
+		return
+	case clsCall:
+		if in.args[0].kind == argImm && stack64 {
+			in.cls = clsCallRel64
+		}
+		return
+	case clsRet:
+		if in.nargs == 0 && stack64 {
+			in.cls = clsRet64
+		}
+		return
+	case clsPush:
+		if in.args[0].kind == argReg && stack64 {
+			in.cls = clsPushR64
+		}
+		return
+	case clsPop:
+		if in.args[0].kind == argReg && stack64 {
+			in.cls = clsPopR64
+		}
+		return
+	case clsSetcc:
+		if in.args[0].kind == argReg {
+			in.cls = clsSetccR
 		}
 		return
 	}
@@ -117,8 +173,11 @@ func specialise(in *inst) {
 	if in.args[0].kind == argMem {
 		if in.cls == clsMov && (src == argReg || src == argImm) {
 			in.cls = clsMovMR
-			if src == argReg && in.args[0].size == 8 {
+			switch {
+			case src == argReg && in.args[0].size == 8:
 				in.cls = clsMovMR64
+			case src == argReg && in.args[0].size == 4:
+				in.cls = clsMovMR32
 			}
 		}
 		return
@@ -143,8 +202,11 @@ func specialise(in *inst) {
 			in.cls = clsMovRI
 		case argMem:
 			in.cls = clsMovRM
-			if size == 8 {
+			switch size {
+			case 8:
 				in.cls = clsMovRM64
+			case 4:
+				in.cls = clsMovRM32
 			}
 		}
 	case clsLea:
@@ -166,6 +228,10 @@ func specialise(in *inst) {
 			in.cls = clsAddRI64
 		case op == x86asm.ADD && size == 4 && src == argImm:
 			in.cls = clsAddRI32
+		case op == x86asm.ADD && size == 4:
+			in.cls = clsAddRR32
+		case op == x86asm.SUB && size == 8 && src == argImm:
+			in.cls = clsSubRI64
 		case op == x86asm.SUB && size == 8 && src == argReg:
 			in.cls = clsSubRR64
 		case op == x86asm.CMP && size == 8 && src == argReg:
@@ -208,6 +274,10 @@ func specialise(in *inst) {
 	case clsImul:
 		if src == argReg && size == 8 {
 			in.cls = clsImulRR64
+		}
+	case clsCmov:
+		if src == argReg && size == 8 {
+			in.cls = clsCmovRR64
 		}
 	case clsMovzx:
 		if size == 4 || size == 8 {
@@ -296,6 +366,37 @@ func (c *CPU) imul64(d uint8, x, y uint64) {
 		o = 1
 	}
 	c.lz.op, c.lz.size, c.lz.res, c.lz.cin, c.lz.a = lzShift, 8, lo, o != 0, o
+}
+
+// call64 and ret64 are CALL rel and RET with 64-bit RIP and RSP: call
+// and ret without the size cases.
+func (c *CPU) call64(in *inst) {
+	ret := c.next
+	c.branch(ret+uint64(in.imm), 8) // #GP for a non-canonical target before anything is pushed
+	c.push(ret, 8)
+}
+
+func (c *CPU) ret64() {
+	t := c.peek(0, 8)
+	c.branch(t, 8)
+	c.gpr[RSP] += 8
+}
+
+// pop64 reads before RSP moves, and writes the register after: POP RSP
+// loads the popped value (SDM Vol. 2 POP).
+func (c *CPU) pop64(d uint8) {
+	v := c.peek(0, 8)
+	c.gpr[RSP] += 8
+	c.gpr[d] = v
+}
+
+// setcc8 writes 1 or 0 to the low byte of register d.
+func (c *CPU) setcc8(d uint8, cc uint8) {
+	v := uint64(0)
+	if c.cond(cc) {
+		v = 1
+	}
+	c.gpr[d] = c.gpr[d]&^0xff | v
 }
 
 // jumpRel takes a relative branch (Jcc, JMP rel).
