@@ -368,6 +368,14 @@ func (c *CPU) imul64(d uint8, x, y uint64) {
 	c.lz.op, c.lz.size, c.lz.res, c.lz.cin, c.lz.a = lzShift, 8, lo, o != 0, o
 }
 
+// operandAddr is memAddr for runLinked's specialised forms, which set
+// c.curSeg (for the #SS-or-#GP choice of a non-canonical address) only
+// when they have a memory operand.
+func (c *CPU) operandAddr(in *inst) uint64 {
+	c.curSeg = in.mseg
+	return c.memAddr(in)
+}
+
 // call64 and ret64 are CALL rel and RET with 64-bit RIP and RSP: call
 // and ret without the size cases.
 func (c *CPU) call64(in *inst) {

@@ -452,6 +452,21 @@ func TestNonCanonicalStackReferenceIsSS(t *testing.T) {
 				t.Fatalf("events %+v, want vector %d first", ev, tc.want)
 			}
 		})
+		// The same in runLinked, after a DS access: its specialised
+		// forms set the segment only when they have a memory operand.
+		t.Run(tc.name+"-linked", func(t *testing.T) {
+			c, ram := newWB(t, append([]byte{0x48, 0x8b, 0x0f}, tc.code...)) // mov (%rdi),%rcx first
+			withIDT(c, ram)
+			c.SetReg(RDI, wbData)
+			c.SetReg(RAX, 0x0000800000000000)
+			c.SetReg(RBP, tc.rbp)
+			c.SetReg(RSP, tc.rsp)
+			c.Run(2)
+			ev := c.Events()
+			if len(ev) == 0 || ev[0].Vector != tc.want {
+				t.Fatalf("events %+v, want vector %d first", ev, tc.want)
+			}
+		})
 	}
 }
 
