@@ -296,6 +296,40 @@ func (c *CPU) runLinked(limit uint64) {
 			if c.cond(condOf[in.op]) {
 				c.gpr[in.dst()] = c.gpr[in.src()]
 			}
+		// Generic forms frequent enough in a Linux boot to be worth the
+		// call to exec they save (ADC r64,r64, TEST r8,r8, CMP m8,imm,
+		// NOP m, CMP r32,r32 lead what reached exec after the forms
+		// above): the same handlers as exec's.
+		case clsArithR:
+			c.aluReg(in)
+		case clsLogicR:
+			c.logicReg(in)
+		case clsShiftR:
+			c.shiftArith(in)
+		case clsNop:
+		case clsLea:
+			c.setReg(in.args[0].reg, in.args[0].size, c.ea(in))
+		case clsArith:
+			c.curSeg = in.mseg
+			c.alu(in)
+		case clsLogic:
+			c.curSeg = in.mseg
+			c.logic(in)
+		case clsUnary:
+			c.curSeg = in.mseg
+			c.unary(in)
+		case clsMovRM:
+			d := &in.args[0]
+			c.setReg(d.reg, d.size, c.read(c.operandAddr(in), d.size))
+		case clsMovMR:
+			v := uint64(in.imm)
+			if in.args[1].kind == argReg {
+				v = c.gpr[in.src()]
+			}
+			c.write(c.operandAddr(in), in.args[0].size, v)
+		case clsMul:
+			c.curSeg = in.mseg
+			c.mul(in)
 		default:
 			c.curSeg = in.mseg
 			c.exec(in)
