@@ -177,8 +177,8 @@ func (c *CPU) run(limit uint64, step bool) (ex Exit, done bool) {
 // forgetFetch: a write to decoded code, a TLB flush) can end a run of
 // instructions. The next instruction comes from the links of the one
 // that ran (inst.succ, inst.tgt) when it is the one they name, so most
-// instructions are not looked up in the code pages at all; a link is
-// only followed to an instruction decoded for the current mode.
+// instructions are not looked up in the code pages at all; a link joins
+// instructions decoded for the same mode (one run never changes it).
 func (c *CPU) runLinked(limit uint64) {
 	c.brk = false
 	if c.instret >= limit || c.stop.Load() {
@@ -349,7 +349,10 @@ func (c *CPU) runLinked(limit uint64) {
 			// nowhere (#PF).
 			nx = in.tgt
 		}
-		if nx == nil || nx.mode != uint8(c.mode) {
+		// A linked instruction is of the current mode: links join
+		// instructions run one after the other in one linked run, and
+		// a change of mode ends the run (updateMode sets c.brk).
+		if nx == nil {
 			nx = c.fetch()
 			if c.fetchPage == pg && pg != nil {
 				c.link(in, from, nx)
