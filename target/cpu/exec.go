@@ -192,8 +192,10 @@ func (c *CPU) runLinked(limit uint64) {
 	// would outlive that mapping.
 	pg := c.fetchPage
 	for {
+		var nx *inst
 		from := c.rip
-		c.next = from + uint64(in.len)
+		next := from + uint64(in.len)
+		c.next = next
 		// The specialised forms (specialised.go) run here, with no call.
 		// c.curSeg is set only by those with a memory operand
 		// (operandAddr) and for exec: a byte store on every instruction,
@@ -202,62 +204,84 @@ func (c *CPU) runLinked(limit uint64) {
 		switch in.cls {
 		case clsMovRR64:
 			c.gpr[in.dst()] = c.gpr[in.src()]
+			goto registerOnly
 		case clsMovRR32:
 			c.gpr[in.dst()] = uint64(uint32(c.gpr[in.src()]))
+			goto registerOnly
 		case clsMovRM64:
 			c.gpr[in.dst()] = c.read(c.operandAddr(in), 8)
 		case clsMovMR64:
 			c.write(c.operandAddr(in), 8, c.gpr[in.src()])
 		case clsLea64:
 			c.gpr[in.dst()] = c.ea(in)
+			goto registerOnly
 		case clsAddRR64:
 			c.add64(in.dst(), c.gpr[in.src()])
+			goto registerOnly
 		case clsAddRI64:
 			c.add64(in.dst(), uint64(in.imm))
+			goto registerOnly
 		case clsAddRI32:
 			c.add32(in.dst(), uint64(uint32(in.imm)))
+			goto registerOnly
 		case clsAddRM64:
 			c.add64(in.dst(), c.read(c.operandAddr(in), 8))
 		case clsSubRR64:
 			c.sub64(in.dst(), c.gpr[in.src()])
+			goto registerOnly
 		case clsCmpRR64:
 			c.cmp64(c.gpr[in.dst()], c.gpr[in.src()])
+			goto registerOnly
 		case clsCmpRI64:
 			c.cmp64(c.gpr[in.dst()], uint64(in.imm))
+			goto registerOnly
 		case clsCmpRI32:
 			c.cmp32(uint32(c.gpr[in.dst()]), uint32(in.imm))
+			goto registerOnly
 		case clsXorRR64:
 			r := c.gpr[in.dst()] ^ c.gpr[in.src()]
 			c.gpr[in.dst()] = r
 			c.logic64(r)
+			goto registerOnly
 		case clsXorRR32:
 			r := uint32(c.gpr[in.dst()] ^ c.gpr[in.src()])
 			c.gpr[in.dst()] = uint64(r)
 			c.logic32(r)
+			goto registerOnly
 		case clsAndRI32:
 			r := uint32(c.gpr[in.dst()]) & uint32(in.imm)
 			c.gpr[in.dst()] = uint64(r)
 			c.logic32(r)
+			goto registerOnly
 		case clsTestRR64:
 			c.logic64(c.gpr[in.dst()] & c.gpr[in.src()])
+			goto registerOnly
 		case clsTestRR32:
 			c.logic32(uint32(c.gpr[in.dst()] & c.gpr[in.src()]))
+			goto registerOnly
 		case clsTestRI32:
 			c.logic32(uint32(c.gpr[in.dst()]) & uint32(in.imm))
+			goto registerOnly
 		case clsShlRI64:
 			c.shlImm64(in.dst(), uint(in.imm))
+			goto registerOnly
 		case clsShrRI64:
 			c.shrImm64(in.dst(), uint(in.imm))
+			goto registerOnly
 		case clsImulRR64:
 			c.imul64(in.dst(), c.gpr[in.dst()], c.gpr[in.src()])
+			goto registerOnly
 		case clsImulRRI64:
 			c.imul64(in.dst(), c.gpr[in.src()], uint64(in.imm))
+			goto registerOnly
 		case clsMovzxR:
 			c.gpr[in.dst()] = c.gpr[in.src()] & sizeMask(in.args[1].size)
+			goto registerOnly
 		case clsMovzxM:
 			c.gpr[in.dst()] = c.read(c.operandAddr(in), in.args[1].size)
 		case clsMovsxdRR:
 			c.gpr[in.dst()] = uint64(int64(int32(c.gpr[in.src()])))
+			goto registerOnly
 		case clsJe:
 			if c.zf() {
 				c.jumpRel(in)
@@ -282,33 +306,44 @@ func (c *CPU) runLinked(limit uint64) {
 			c.pop64(in.dst())
 		case clsMovRI:
 			c.setReg(in.args[0].reg, in.args[0].size, uint64(in.imm))
+			goto registerOnly
 		case clsMovRM32:
 			c.gpr[in.dst()] = c.read(c.operandAddr(in), 4)
 		case clsMovMR32:
 			c.write(c.operandAddr(in), 4, c.gpr[in.src()])
 		case clsAddRR32:
 			c.add32(in.dst(), uint64(uint32(c.gpr[in.src()])))
+			goto registerOnly
 		case clsSubRI64:
 			c.sub64(in.dst(), uint64(in.imm))
+			goto registerOnly
 		case clsSetccR:
 			c.setcc8(in.dst(), condOf[in.op])
+			goto registerOnly
 		case clsCmovRR64:
 			if c.cond(condOf[in.op]) {
 				c.gpr[in.dst()] = c.gpr[in.src()]
 			}
+			goto registerOnly
 		// Generic forms frequent enough in a Linux boot to be worth the
 		// call to exec they save (ADC r64,r64, TEST r8,r8, CMP m8,imm,
 		// NOP m, CMP r32,r32 lead what reached exec after the forms
 		// above): the same handlers as exec's.
 		case clsArithR:
 			c.aluReg(in)
+			goto registerOnly
 		case clsLogicR:
 			c.logicReg(in)
+			goto registerOnly
 		case clsShiftR:
 			c.shiftArith(in)
+			goto registerOnly
 		case clsNop:
+			goto registerOnly
+
 		case clsLea:
 			c.setReg(in.args[0].reg, in.args[0].size, c.ea(in))
+			goto registerOnly
 		case clsArith:
 			c.curSeg = in.mseg
 			c.alu(in)
@@ -339,8 +374,7 @@ func (c *CPU) runLinked(limit uint64) {
 		if c.instret >= limit || c.brk || c.stop.Load() {
 			return
 		}
-		var nx *inst
-		if c.next == from+uint64(in.len) {
+		if c.next == next {
 			nx = in.succ
 		} else if c.next == in.tgtRIP && (c.next^from)>>12 == 0 {
 			// A target is followed only from the linear page it was
@@ -349,6 +383,18 @@ func (c *CPU) runLinked(limit uint64) {
 			// nowhere (#PF).
 			nx = in.tgt
 		}
+		goto linked
+	registerOnly:
+		// A register form neither branches nor touches memory: it
+		// cannot have changed c.next or set c.brk (a write to code, a
+		// TLB flush, an interrupt raised by a device access).
+		c.rip = next
+		c.instret++
+		if c.instret >= limit || c.stop.Load() {
+			return
+		}
+		nx = in.succ
+	linked:
 		// A linked instruction is of the current mode: links join
 		// instructions run one after the other in one linked run, and
 		// a change of mode ends the run (updateMode sets c.brk).
