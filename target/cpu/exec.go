@@ -193,6 +193,7 @@ func (c *CPU) runLinked(limit uint64) {
 	pg := c.fetchPage
 	for {
 		var nx *inst
+		var target uint64
 		from := c.rip
 		next := from + uint64(in.len)
 		c.next = next
@@ -282,20 +283,25 @@ func (c *CPU) runLinked(limit uint64) {
 		case clsMovsxdRR:
 			c.gpr[in.dst()] = uint64(int64(int32(c.gpr[in.src()])))
 			goto registerOnly
-		case clsJe:
-			if c.zf() {
-				c.jumpRel(in)
+		case clsJe, clsJne, clsJcc, clsJmpRel:
+			var taken bool
+			switch in.cls {
+			case clsJe:
+				taken = c.zf()
+			case clsJne:
+				taken = !c.zf()
+			case clsJcc:
+				taken = c.cond(condOf[in.op])
+			default:
+				taken = true
 			}
-		case clsJne:
-			if !c.zf() {
-				c.jumpRel(in)
+			if !taken {
+				goto registerOnly
 			}
-		case clsJcc:
-			if c.cond(condOf[in.op]) {
-				c.jumpRel(in)
+			if target = next + uint64(in.imm); in.mode == 64 && canonical(target) {
+				goto branched
 			}
-		case clsJmpRel:
-			c.jumpRel(in)
+			c.jumpRel(in) // the target truncated to the operand size, or #GP
 		case clsCallRel64:
 			c.call64(in)
 		case clsRet64:
@@ -381,6 +387,19 @@ func (c *CPU) runLinked(limit uint64) {
 			// linked from: run from another alias of the same code
 			// page, the same absolute target may map elsewhere, or
 			// nowhere (#PF).
+			nx = in.tgt
+		}
+		goto linked
+	branched:
+		// A relative branch taken in 64-bit mode, to target: like a
+		// register form it cannot have set c.brk.
+		c.next = target
+		c.rip = target
+		c.instret++
+		if c.instret >= limit || c.stop.Load() {
+			return
+		}
+		if target == in.tgtRIP && (target^from)>>12 == 0 {
 			nx = in.tgt
 		}
 		goto linked
