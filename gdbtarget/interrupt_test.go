@@ -30,6 +30,12 @@ func tryInterrupt(c *rsp, runFor time.Duration) (string, time.Duration, error) {
 	time.Sleep(runFor)
 	start := time.Now()
 	if _, err := c.c.Write([]byte{0x03}); err != nil {
+		// The workload may have ended while it ran: the stub sent its
+		// W reply and closed the session (a unix socket refuses the
+		// write at once, TCP only later). That reply is the answer.
+		if reply, rerr := c.tryRead(); rerr == nil && strings.HasPrefix(reply, "W") {
+			return reply, time.Since(start), nil
+		}
 		return "", 0, fmt.Errorf("interrupt: %w", err)
 	}
 	reply, err := c.tryRead()
