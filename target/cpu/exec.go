@@ -178,7 +178,8 @@ func (c *CPU) run(limit uint64, step bool) (ex Exit, done bool) {
 // instructions. The next instruction comes from the links of the one
 // that ran (inst.succ, inst.tgt) when it is the one they name, so most
 // instructions are not looked up in the code pages at all; a link joins
-// instructions decoded for the same mode (one run never changes it).
+// instructions decoded for the same mode (the instruction that changes
+// the mode ends the run).
 func (c *CPU) runLinked(limit uint64) {
 	c.brk = false
 	if c.instret >= limit || c.stop.Load() {
@@ -406,7 +407,10 @@ func (c *CPU) runLinked(limit uint64) {
 	registerOnly:
 		// A register form neither branches nor touches memory: it
 		// cannot have changed c.next or set c.brk (a write to code, a
-		// TLB flush, an interrupt raised by a device access).
+		// TLB flush, an interrupt raised by a device access). This
+		// holds while c.brk is set only by the CPU's own accesses and
+		// what exec runs: SetIRQ is called from device accesses, and
+		// the page walk's A/D updates do not go through codeWritten.
 		c.rip = next
 		c.instret++
 		if c.instret >= limit || c.stop.Load() {
@@ -707,7 +711,7 @@ const (
 	clsInvalid
 	clsX87 // the x87 FPU (x87.go)
 	clsSSE // SSE, SSE2, SSE3 and their state instructions (sse.go)
-	// Register-only forms picked at decode time (specialise in decode.go).
+	// Register-only forms picked at decode time (specialise in specialised.go).
 	clsMovRR  // MOV reg, reg
 	clsMovRI  // MOV reg, imm
 	clsMovRM  // MOV reg, mem

@@ -133,8 +133,10 @@ func (c *CPU) xlateSup(lin uint64, acc uint8) uint64 {
 func (c *CPU) walk(lin uint64, acc uint8, user bool) uint64 {
 	if c.mode == 64 && !canonical(lin) {
 		// A non-canonical stack reference is #SS(0), any other #GP(0)
-		// (SDM Vol. 3A 6.15, interrupts 12 and 13).
-		if c.curSeg == SS {
+		// (SDM Vol. 3A 6.15, interrupts 12 and 13). c.curSeg is the
+		// segment of the last memory operand, not of a fetch, which
+		// falling off the lower half (0x7fff_ffff_ffff) makes #GP.
+		if c.curSeg == SS && acc != accFetch {
 			c.raiseErr(x86.VecSS, 0)
 		}
 		c.raiseErr(x86.VecGP, 0)

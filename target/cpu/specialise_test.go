@@ -152,3 +152,13 @@ func TestSpecialisedClassesMatchGeneric(t *testing.T) {
 		})
 	}
 }
+
+// TestGenericClassComplete: every specialised class names the class exec
+// runs it as (a missing entry would be clsSystem, silently).
+func TestGenericClassComplete(t *testing.T) {
+	for cls := clsFirstSpecialised + 1; cls < clsEndSpecialised; cls++ {
+		if g := genericClass[cls-clsFirstSpecialised]; g == clsSystem || g >= clsFirstSpecialised {
+			t.Errorf("class %d: generic class %d", cls, g)
+		}
+	}
+}

@@ -426,6 +426,41 @@ func TestUnimplementedModelInstructionStops(t *testing.T) {
 	}
 }
 
+// Running off the top of the lower canonical half: the fetch at
+// 0x800000000000 is #GP(0) whatever segment the last memory operand used
+// (runLinked leaves c.curSeg at the last memory form's: a stack access
+// before the fetch made it #SS).
+func TestNonCanonicalFetchIsGP(t *testing.T) {
+	for _, prev := range [][]byte{
+		{0x48, 0x8b, 0x04, 0x24, 0x90, 0x90, 0x90, 0x90}, // mov (%rsp),%rax ; nop x4
+		{0x48, 0x8b, 0x04, 0x24, 0x48, 0x89, 0xc3, 0x90}, // mov (%rsp),%rax ; mov %rax,%rbx ; nop
+		{0x90, 0x90, 0x90, 0x90, 0x48, 0x8b, 0x04, 0x24}, // nop x4 ; mov (%rsp),%rax
+	} {
+		for _, step := range []bool{false, true} {
+			c, ram := newWB(t, nil)
+			withIDT(c, ram)
+			// Linear 0x7ffffffff000 maps phys 0x300000.
+			le64(ram, wbPML4+8*255, 0xa000|7)
+			le64(ram, 0xa000+8*511, 0xb000|7)
+			le64(ram, 0xb000+8*511, 0xc000|7)
+			le64(ram, 0xc000+8*511, 0x300000|7)
+			copy(ram[0x300ff8:], prev)
+			c.rip = 0x7ffffffffff8
+			if step {
+				for i := 0; i < 8 && len(c.Events()) == 0; i++ {
+					c.Step()
+				}
+			} else {
+				c.Run(100)
+			}
+			ev := c.Events()
+			if len(ev) == 0 || ev[0].Vector != x86.VecGP || ev[0].RIP != 0x800000000000 {
+				t.Errorf("% x (step %v): events %+v, want #GP at 0x800000000000 first", prev, step, ev)
+			}
+		}
+	}
+}
+
 func TestNonCanonicalStackReferenceIsSS(t *testing.T) {
 	cases := []struct {
 		name string
