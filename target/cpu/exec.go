@@ -200,7 +200,8 @@ func (c *CPU) runLinked(limit uint64) {
 	// On mulAccLoop, the register code that is half of a Linux boot,
 	// that chain was 12% of the time (BenchmarkRunMulAcc, AMD EPYC).
 	// After a call to exec or a memory access, n is taken from
-	// c.instret again: a bulk REP adds its iterations there.
+	// c.instret again, as cheap as keeping it there and safe against a
+	// handler that counts instructions itself.
 	rip, n := c.rip, c.instret
 	for {
 		var nx *inst
@@ -425,9 +426,10 @@ func (c *CPU) runLinked(limit uint64) {
 		// holds while c.brk is set only by the CPU's own accesses and
 		// what exec runs: SetIRQ is called from device accesses, and
 		// the page walk's A/D updates do not go through codeWritten.
-		// c.stop is not checked here: a register form does not branch, so
-		// a RequestStop is seen at the next branch or memory access (the
-		// paths above), a few instructions later.
+		// c.stop is not checked here but where the links end: at the
+		// next branch, memory access or fetch (below: at least once a
+		// page), so straight-line register code cannot hold off a
+		// RequestStop (TestStopInRegisterCode).
 		c.rip = next
 		rip = next
 		n++
@@ -441,6 +443,9 @@ func (c *CPU) runLinked(limit uint64) {
 		// instructions run one after the other in one linked run, and
 		// a change of mode ends the run (updateMode sets c.brk).
 		if nx == nil {
+			if c.stop.Load() {
+				return
+			}
 			nx = c.fetch()
 			if c.fetchPage == pg && pg != nil {
 				c.link(in, from, nx)

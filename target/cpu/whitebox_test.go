@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/big"
 	"testing"
+	"time"
 
 	"vmapstack/target/x86"
 )
@@ -550,6 +551,58 @@ func TestMoffs64(t *testing.T) {
 		}
 		if got := binary.LittleEndian.Uint64(ram[wbData+8:]); got != 0x1122334455667788 {
 			t.Errorf("off %#x: stored %#x", off, got)
+		}
+	}
+}
+
+// TestStopInRegisterCode runs straight-line register code with no end:
+// every page of the lower half maps one page of NOPs, so no branch and
+// no memory access ever comes. A RequestStop made while Run is in it must
+// still end Run (the register forms skip the stop check; the fetch at
+// each page boundary makes it).
+func TestStopInRegisterCode(t *testing.T) {
+	c, ram := newWB(t, nil)
+	const nops, pt, pd, pdpt = 0x300000, 0x7000, 0x8000, 0x9000
+	for i := 0; i < pageSize; i++ {
+		ram[nops+i] = 0x90
+	}
+	for i := uint64(0); i < 512; i++ {
+		le64(ram, pt+8*i, nops|5)
+		le64(ram, pd+8*i, pt|7)
+		le64(ram, pdpt+8*i, pd|7)
+		if i < 256 {
+			le64(ram, wbPML4+8*i, pdpt|7)
+		}
+	}
+	s := c.State()
+	s.RIP = 0
+	c.SetState(&s)
+	giveUp := time.Now().Add(time.Minute) // a safety net: without the check, Run never returns
+	// A stop that lands before Run has started ends it at once; try
+	// again until one lands inside the NOPs.
+	for {
+		start := c.Instret()
+		done := make(chan Exit)
+		go func() { done <- c.Run(^uint64(0)) }()
+		time.Sleep(5 * time.Millisecond)
+		var ex Exit
+	wait:
+		for {
+			c.RequestStop()
+			select {
+			case ex = <-done:
+				break wait
+			case <-time.After(time.Millisecond):
+				if time.Now().After(giveUp) {
+					t.Fatalf("Run did not return a minute after RequestStop")
+				}
+			}
+		}
+		if ex.Kind != ExitStopRequest {
+			t.Fatalf("exit %v at %#x, want a stop request", ex.Kind, c.RIP())
+		}
+		if c.Instret()-start > 2*pageSize {
+			return
 		}
 	}
 }
