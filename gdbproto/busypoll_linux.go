@@ -14,8 +14,8 @@ import (
 // pollingReader reads a socket, polling it for a while before it parks the
 // goroutine on the network poller (WithBusyPoll). A debugger in another
 // process sends its next packet some microseconds after our reply (gdb's
-// stepi is nine such exchanges); parking and being woken through epoll
-// costs about as much again on every one of them.
+// stepi is four to nine such exchanges); parking and being woken through
+// epoll costs about as much again on every one of them.
 type pollingReader struct {
 	c    net.Conn
 	raw  syscall.RawConn

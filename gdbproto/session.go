@@ -18,7 +18,7 @@ const writeTimeout = 30 * time.Second
 
 // session is one debugger's connection. Its goroutine reads the
 // connection, answers packets and runs the target: there is no goroutine
-// hop per packet on the hot path (a stepi is about ten round trips). While
+// hop per packet on the hot path (a stepi is four to nine round trips). While
 // the target runs, a watcher goroutine reads the connection for 0x03 (see
 // resume); it hands the reader back before the stop reply goes out.
 type session struct {
