@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 	"unsafe"
@@ -16,10 +17,49 @@ import (
 // process sends its next packet some microseconds after our reply (gdb's
 // stepi is four to nine such exchanges); parking and being woken through
 // epoll costs about as much again on every one of them.
+//
+// How long to poll depends on the debugger and the machine. Within a
+// stepi gdb answers in tens of microseconds, but between two stepi it
+// works 100-150 µs on a 2-core AMD EPYC: polling 50 µs missed those gaps
+// (2,700 stepi/s), polling 150-250 µs caught them (3,500-3,700), and
+// polling longer was slower again (3,200-3,300 at 400 µs and 1 ms): a
+// poll that outlasts the gap it waits for takes the host's time from the
+// debugger on a shared machine. So the window follows the gaps: it is
+// 5/4 of the third-longest of the last gapHistory waits no longer than
+// max (a longer one is a person at the prompt, not a debugger stepping),
+// between max/16 and max. The third-longest of 32 is a gap between two
+// steps whether gdb exchanges four packets a step or nine, and two odd
+// waits do not move it.
 type pollingReader struct {
 	c    net.Conn
 	raw  syscall.RawConn
-	spin time.Duration
+	max  time.Duration // WithBusyPoll's bound
+	spin time.Duration // the current window
+
+	gaps [gapHistory]time.Duration // the last waits, a ring
+	ngap int                       // waits recorded, ever
+}
+
+// gapHistory is how many recent waits set the window.
+const gapHistory = 32
+
+// record notes how long a read waited for its data and, every
+// gapHistory/4 reads, sets the window from the history. The window
+// starts at a quarter of max.
+func (r *pollingReader) record(waited time.Duration) {
+	if waited > r.max {
+		return
+	}
+	r.gaps[r.ngap%gapHistory] = waited
+	r.ngap++
+	if r.ngap%(gapHistory/4) != 0 {
+		return
+	}
+	n := min(r.ngap, gapHistory)
+	sorted := r.gaps
+	slices.Sort(sorted[:n])
+	long := sorted[max(n-3, 0)]
+	r.spin = min(max(long+long/4, r.max/16), r.max)
 }
 
 // newPollingReader returns a reader of c that polls for spin before
@@ -44,7 +84,7 @@ func newPollingReader(c net.Conn, spin time.Duration) io.Reader {
 	if err != nil {
 		return c
 	}
-	return &pollingReader{c: c, raw: raw, spin: spin}
+	return &pollingReader{c: c, raw: raw, max: spin, spin: spin / 4}
 }
 
 func (r *pollingReader) Read(p []byte) (int, error) {
@@ -53,7 +93,8 @@ func (r *pollingReader) Read(p []byte) (int, error) {
 	}
 	var n int
 	var err error
-	until := time.Now().Add(r.spin)
+	start := time.Now()
+	until := start.Add(r.spin)
 	// A Close from another goroutine takes effect once the poll ends
 	// (RawConn.Read holds the descriptor until the callback returns).
 	// RawConn.Read checks the read deadline before calling us and again
@@ -67,6 +108,7 @@ func (r *pollingReader) Read(p []byte) (int, error) {
 			switch errno {
 			case 0:
 				n = int(got)
+				r.record(time.Since(start))
 				return true
 			case syscall.EINTR:
 				continue

@@ -162,3 +162,54 @@ func TestBusyPollSession(t *testing.T) {
 		t.Errorf("D: %q", got)
 	}
 }
+
+// TestPollWindow follows the window through the waits a debugger's reads
+// see: it settles just above the long gaps of a stepping debugger, does
+// not move for a person at the prompt, and stays within max/16..max.
+func TestPollWindow(t *testing.T) {
+	const us = time.Microsecond
+	steps := func(long time.Duration) []time.Duration {
+		// A stepi: vCont, qXfer:threads and two memory reads answered
+		// within tens of microseconds, then gdb's own work before the
+		// next one.
+		var w []time.Duration
+		for i := 0; i < 16; i++ {
+			w = append(w, 20*us, 35*us, 25*us, long)
+		}
+		return w
+	}
+	idle := []time.Duration{3 * time.Second, 40 * time.Millisecond, 2 * time.Second}
+	tests := []struct {
+		name  string
+		waits []time.Duration
+		want  time.Duration
+	}{
+		{"nothing yet", nil, 250 * us},
+		{"nine packets a step", func() []time.Duration {
+			var w []time.Duration
+			for i := 0; i < 4; i++ {
+				w = append(w, 20*us, 30*us, 20*us, 25*us, 30*us, 20*us, 40*us, 25*us, 140*us)
+			}
+			return w
+		}(), 175 * us},
+		{"two odd waits", append(steps(130*us), 900*us, 800*us, 20*us, 35*us, 25*us, 130*us, 20*us, 35*us), 162500 * time.Nanosecond},
+		{"three odd waits", append(steps(130*us), 900*us, 800*us, 700*us, 35*us, 25*us, 130*us, 20*us, 35*us), 875 * us},
+		{"stepping, 130 us between steps", steps(130 * us), 162500 * time.Nanosecond},
+		{"stepping, 600 us between steps", steps(600 * us), 750 * us},
+		{"between steps longer than max", steps(2 * time.Millisecond), 62500 * time.Nanosecond}, // only the short waits count
+		{"a person at the prompt", idle, 250 * us},
+		{"short waits only", []time.Duration{5 * us, 5 * us, 5 * us, 5 * us, 5 * us, 5 * us, 5 * us, 5 * us}, 62500 * time.Nanosecond},
+		{"stepping after a pause", append(append(steps(130*us), idle...), steps(130 * us)[:8]...), 162500 * time.Nanosecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &pollingReader{max: time.Millisecond, spin: 250 * us}
+			for _, w := range tt.waits {
+				r.record(w)
+			}
+			if r.spin != tt.want {
+				t.Errorf("window %v, want %v", r.spin, tt.want)
+			}
+		})
+	}
+}

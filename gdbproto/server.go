@@ -89,13 +89,17 @@ func WithPacketSize(n int) Option {
 	}
 }
 
-// WithBusyPoll makes reads of a socket poll it for d before parking on
-// the network poller (default 0: park at once; Linux only, elsewhere it
-// has no effect). A debugger in another process answers within
-// microseconds while it steps, and each park and wakeup through epoll
-// costs about as much: 50µs of polling raised gdb's stepi loop over TCP
-// from 3,800 to 4,400-4,800 steps/s on a 2-core machine. The price is at
-// most d of one core after each packet. Where the debugger and the stub
+// WithBusyPoll makes reads of a socket poll it before parking on the
+// network poller, for a window that follows how long the debugger takes
+// to send its next packet, up to d (default 0: park at once; Linux only,
+// elsewhere it has no effect; busypoll_linux.go says how the window
+// moves). A debugger in another process answers within microseconds
+// while it steps, and each park and wakeup through epoll costs about as
+// much: 50µs of polling raised gdb's stepi loop over TCP from 3,800 to
+// 4,400-4,800 steps/s on a 2-core machine, and a window that catches the
+// gaps between two stepi too (130 µs on a 2-core AMD EPYC) raised it from
+// 2,570 to 2,900 on another. The price is at most the window (never more
+// than d) of one core after each packet. Where the debugger and the stub
 // share one core, polling holds the core the debugger needs to send its
 // next packet: pinned to one CPU, stepi ran 35% slower with it. A client
 // in the same process (tests) is slowed too: its wakeup waits for the poll

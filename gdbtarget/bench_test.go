@@ -7,12 +7,13 @@ import (
 	"time"
 )
 
-// stepiPackets is what gdb 13 sends for one "stepi" in a Python loop
-// (captured with "set debug remote 1" against the stub, switch_to in
+// stepiPackets is what gdb 13 sends for the first "stepi" of a Python
+// loop (captured with "set debug remote 1" against the stub, switch_to in
 // scenario=bench): the step, then reads of the instruction at the new PC,
 // of the code around it and of the stack, and the thread list (one
 // qXfer:threads:read since we offer it; qfThreadInfo and qsThreadInfo
-// before).
+// before). Once gdb's caches hold that code and stack, a step sends about
+// four packets (docs/speed.md); this is the longer exchange.
 //
 //	vCont;s:1;c
 //	m PC,1  m PC,1  m PC&~3f,40  m (PC&~3f)+40,40  m SP&~3f,40
