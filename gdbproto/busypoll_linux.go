@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -21,15 +22,15 @@ import (
 // How long to poll depends on the debugger and the machine. Within a
 // stepi gdb answers in tens of microseconds, but between two stepi it
 // works 100-150 µs on a 2-core AMD EPYC: polling 50 µs missed those gaps
-// (2,700 stepi/s), polling 150-250 µs caught them (3,500-3,700), and
-// polling longer was slower again (3,200-3,300 at 400 µs and 1 ms): a
-// poll that outlasts the gap it waits for takes the host's time from the
-// debugger on a shared machine. So the window follows the gaps: it is
-// 5/4 of the third-longest of the last gapHistory waits no longer than
-// max (a longer one is a person at the prompt, not a debugger stepping),
-// between max/16 and max. The third-longest of 32 is a gap between two
-// steps whether gdb exchanges four packets a step or nine, and two odd
-// waits do not move it.
+// (2,660-2,700 stepi/s), polling 150-250 µs caught them (3,380-3,680);
+// polling 400 µs and 1 ms measured no better (3,200-3,300), and holds a
+// core longer for a debugger that is slower than that anyway. So the
+// window follows the gaps: 5/4 of the third-longest of the last
+// gapHistory waits no longer than max (a longer one is a person at the
+// prompt, or a debugger too slow for polling to pay), between max/6 and
+// max. The third-longest of 32 is a gap between two steps whether gdb
+// exchanges four packets a step or nine, and two odd waits do not move
+// it. While a debugger steps, one core polls through its gaps.
 type pollingReader struct {
 	c    net.Conn
 	raw  syscall.RawConn
@@ -38,14 +39,20 @@ type pollingReader struct {
 
 	gaps [gapHistory]time.Duration // the last waits, a ring
 	ngap int                       // waits recorded, ever
+
+	cutNext atomic.Bool // cut: end the poll in progress, or the next one
 }
 
-// gapHistory is how many recent waits set the window.
-const gapHistory = 32
+// gapHistory is how many recent waits set the window; minSpinDivisor
+// bounds it from below (max/minSpinDivisor: with cmd/stub's 300 µs, the
+// 50 µs that was the fixed window before).
+const (
+	gapHistory     = 32
+	minSpinDivisor = 6
+)
 
 // record notes how long a read waited for its data and, every
-// gapHistory/4 reads, sets the window from the history. The window
-// starts at a quarter of max.
+// gapHistory/4 waits recorded, sets the window from the history.
 func (r *pollingReader) record(waited time.Duration) {
 	if waited > r.max {
 		return
@@ -56,14 +63,21 @@ func (r *pollingReader) record(waited time.Duration) {
 		return
 	}
 	n := min(r.ngap, gapHistory)
-	sorted := r.gaps
+	sorted := r.gaps // a copy: the ring keeps its order
 	slices.Sort(sorted[:n])
 	long := sorted[max(n-3, 0)]
-	r.spin = min(max(long+long/4, r.max/16), r.max)
+	r.spin = min(max(long+long/4, r.max/minSpinDivisor), r.max)
 }
 
-// newPollingReader returns a reader of c that polls for spin before
-// parking; c itself when spin is zero or c is not a plain TCP or unix
+// cut makes the poll in progress park at once, or the next poll if none
+// is (safe from any goroutine): the interrupt watcher's read must see the
+// deadline that hands the connection back without waiting for its window
+// to end.
+func (r *pollingReader) cut() { r.cutNext.Store(true) }
+
+// newPollingReader returns a reader of c that polls before parking, for a
+// window that starts at spin/4 and follows the debugger's gaps up to spin
+// (pollingReader); c itself when spin is zero or c is not a plain TCP or unix
 // socket. Only those: a caller's own Conn type that embeds one and
 // overrides Read would still offer SyscallConn, and polling its descriptor
 // would bypass that Read.
@@ -113,6 +127,10 @@ func (r *pollingReader) Read(p []byte) (int, error) {
 			case syscall.EINTR:
 				continue
 			case syscall.EAGAIN:
+				if r.cutNext.Load() {
+					r.cutNext.Store(false)
+					return false
+				}
 				if time.Now().After(until) {
 					return false // park until readable or the deadline
 				}

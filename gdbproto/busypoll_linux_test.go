@@ -165,7 +165,7 @@ func TestBusyPollSession(t *testing.T) {
 
 // TestPollWindow follows the window through the waits a debugger's reads
 // see: it settles just above the long gaps of a stepping debugger, does
-// not move for a person at the prompt, and stays within max/16..max.
+// not move for a person at the prompt, and stays within max/6..max.
 func TestPollWindow(t *testing.T) {
 	const us = time.Microsecond
 	steps := func(long time.Duration) []time.Duration {
@@ -184,7 +184,8 @@ func TestPollWindow(t *testing.T) {
 		waits []time.Duration
 		want  time.Duration
 	}{
-		{"nothing yet", nil, 250 * us},
+		{"nothing yet: a quarter of max", nil, 75 * us},
+		{"stepping, 130 us between steps", steps(130 * us), 162500 * time.Nanosecond},
 		{"nine packets a step", func() []time.Duration {
 			var w []time.Duration
 			for i := 0; i < 4; i++ {
@@ -192,18 +193,17 @@ func TestPollWindow(t *testing.T) {
 			}
 			return w
 		}(), 175 * us},
-		{"two odd waits", append(steps(130*us), 900*us, 800*us, 20*us, 35*us, 25*us, 130*us, 20*us, 35*us), 162500 * time.Nanosecond},
-		{"three odd waits", append(steps(130*us), 900*us, 800*us, 700*us, 35*us, 25*us, 130*us, 20*us, 35*us), 875 * us},
-		{"stepping, 130 us between steps", steps(130 * us), 162500 * time.Nanosecond},
-		{"stepping, 600 us between steps", steps(600 * us), 750 * us},
-		{"between steps longer than max", steps(2 * time.Millisecond), 62500 * time.Nanosecond}, // only the short waits count
-		{"a person at the prompt", idle, 250 * us},
-		{"short waits only", []time.Duration{5 * us, 5 * us, 5 * us, 5 * us, 5 * us, 5 * us, 5 * us, 5 * us}, 62500 * time.Nanosecond},
+		{"two odd waits", append(steps(130*us), 290*us, 280*us, 20*us, 35*us, 25*us, 130*us, 20*us, 35*us), 162500 * time.Nanosecond},
+		{"three odd waits: no more than max", append(steps(130*us), 290*us, 280*us, 270*us, 35*us, 25*us, 130*us, 20*us, 35*us), 300 * us},
+		{"between steps longer than max", steps(600 * us), 50 * us}, // only the short waits count, and max/6 is the least
+		{"a person at the prompt", idle, 75 * us},
+		{"short waits only", []time.Duration{5 * us, 5 * us, 5 * us, 5 * us, 5 * us, 5 * us, 5 * us, 5 * us}, 50 * us},
 		{"stepping after a pause", append(append(steps(130*us), idle...), steps(130 * us)[:8]...), 162500 * time.Nanosecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &pollingReader{max: time.Millisecond, spin: 250 * us}
+			srv, _ := socketPair(t, "tcp")
+			r := newPollingReader(srv, 300*us).(*pollingReader)
 			for _, w := range tt.waits {
 				r.record(w)
 			}
@@ -211,5 +211,40 @@ func TestPollWindow(t *testing.T) {
 				t.Errorf("window %v, want %v", r.spin, tt.want)
 			}
 		})
+	}
+}
+
+// TestPollingReaderRecords checks that reads feed the window: eight
+// packets answered at once bring it down to its least.
+func TestPollingReaderRecords(t *testing.T) {
+	srv, cl := socketPair(t, "tcp")
+	r := newPollingReader(srv, 300*time.Microsecond).(*pollingReader)
+	buf := make([]byte, 16)
+	for i := 0; i < gapHistory/4; i++ {
+		cl.Write([]byte("+"))
+		time.Sleep(time.Millisecond) // in the socket before the read
+		if _, err := r.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.ngap != gapHistory/4 || r.spin != 50*time.Microsecond {
+		t.Errorf("after %d reads: %d waits recorded, window %v; want %d and 50µs", gapHistory/4, r.ngap, r.spin, gapHistory/4)
+	}
+}
+
+// TestPollCut: cut makes a poll park at once, so the deadline the
+// interrupt watcher is stopped with ends its read without waiting for
+// the window (a minute here).
+func TestPollCut(t *testing.T) {
+	srv, _ := socketPair(t, "tcp")
+	r := newPollingReader(srv, time.Minute).(*pollingReader)
+	r.spin = time.Minute
+	r.cut()
+	srv.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	if _, err := r.Read(make([]byte, 16)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read: %v, want the deadline", err)
+	}
+	if r.cutNext.Load() {
+		t.Errorf("the cut was not taken by the poll")
 	}
 }

@@ -97,13 +97,15 @@ func WithPacketSize(n int) Option {
 // while it steps, and each park and wakeup through epoll costs about as
 // much: 50µs of polling raised gdb's stepi loop over TCP from 3,800 to
 // 4,400-4,800 steps/s on a 2-core machine, and a window that catches the
-// gaps between two stepi too (130 µs on a 2-core AMD EPYC) raised it from
-// 2,570 to 2,900 on another. The price is at most the window (never more
-// than d) of one core after each packet. Where the debugger and the stub
-// share one core, polling holds the core the debugger needs to send its
-// next packet: pinned to one CPU, stepi ran 35% slower with it. A client
-// in the same process (tests) is slowed too: its wakeup waits for the poll
-// to end. A Close during a poll takes effect when the poll ends.
+// gaps between two stepi too (100-150 µs on a 2-core AMD EPYC) raised it
+// from 2,690 to 3,530 on another. The price is one core while a debugger
+// exchanges packets faster than d, and at most d of it after the last
+// packet. Where the debugger and the stub share one core, polling holds
+// the core the debugger needs to send its next packet: pinned to one
+// CPU, stepi ran 35% slower with it. A client in the same process (tests)
+// is slowed too: its wakeup waits for the poll to end. A Close during a
+// poll takes effect when the poll ends; the end of a resume cuts the
+// interrupt watcher's poll short.
 func WithBusyPoll(d time.Duration) Option { return func(s *Server) { s.busyPoll = d } }
 
 // WithRLE turns run-length encoding of replies on or off (default on).
@@ -545,13 +547,13 @@ const handoverGrace = 2 * time.Second
 // target exit, the debugger hanging up) and says what failed otherwise.
 func (s *Server) ServeConn(c net.Conn) (Outcome, error) {
 	if s.acquire() {
-		return s.serveAcquired(c, nil, nil)
+		return s.serveAcquired(c, socketReader{}, nil)
 	}
 	// Busy: wait for the newcomer's first packet (gdb would discard a
 	// reply that arrives before it asked anything), then for the
 	// attached session to end, within a grace period.
-	br := bufio.NewReaderSize(newPollingReader(c, s.busyPoll), 1<<16)
-	fr := frameReader{r: br, maxSize: s.packetSize}
+	br := newSocketReader(c, s.busyPoll)
+	fr := frameReader{r: br.Reader, maxSize: s.packetSize}
 	c.SetReadDeadline(time.Now().Add(s.idleHandshake))
 	var first event
 	for {
@@ -572,7 +574,7 @@ func (s *Server) ServeConn(c net.Conn) (Outcome, error) {
 	return OutcomeRefused, ErrBusy
 }
 
-func (s *Server) serveAcquired(c net.Conn, br *bufio.Reader, first *event) (Outcome, error) {
+func (s *Server) serveAcquired(c net.Conn, br socketReader, first *event) (Outcome, error) {
 	defer s.release()
 	defer c.Close()
 	s.mu.Lock()
@@ -591,8 +593,8 @@ func (s *Server) serveAcquired(c net.Conn, br *bufio.Reader, first *event) (Outc
 		// Hold the slot only for a client that speaks: one that sends
 		// no complete packet within the handshake limit is closed. The
 		// target is stopped once it has.
-		br = bufio.NewReaderSize(newPollingReader(c, s.busyPoll), 1<<16)
-		ev, ok := s.firstPacket(c, br)
+		br = newSocketReader(c, s.busyPoll)
+		ev, ok := s.firstPacket(c, br.Reader)
 		if !ok {
 			if ev.kind == evTimeout {
 				s.logf("gdbproto: closed %s: no complete packet within %v", c.RemoteAddr(), s.idleHandshake)

@@ -1,7 +1,6 @@
 package gdbproto
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +25,8 @@ type session struct {
 	t   Target
 	c   net.Conn
 	fr  frameReader
+
+	cutPoll func() // ends a poll of the socket in progress (socketReader)
 
 	first *event // an event read before the session started (busy handover)
 
@@ -53,19 +54,20 @@ type session struct {
 	writeDeadline time.Time             // the write deadline last set
 }
 
-// newSession prepares a session on c. br, when not nil, is a reader on c
+// newSession prepares a session on c. br, when set, is a reader on c
 // that already holds buffered input, and first an event already read.
-func newSession(srv *Server, c net.Conn, br *bufio.Reader, first *event) *session {
-	if br == nil {
-		br = bufio.NewReaderSize(newPollingReader(c, srv.busyPoll), 1<<16)
+func newSession(srv *Server, c net.Conn, br socketReader, first *event) *session {
+	if br.Reader == nil {
+		br = newSocketReader(c, srv.busyPoll)
 	}
 	return &session{
-		srv:   srv,
-		t:     srv.t,
-		c:     c,
-		fr:    frameReader{r: br, maxSize: srv.packetSize},
-		first: first,
-		files: map[int]*hostFile{},
+		srv:     srv,
+		t:       srv.t,
+		c:       c,
+		fr:      frameReader{r: br.Reader, maxSize: srv.packetSize},
+		cutPoll: br.cutPoll,
+		first:   first,
+		files:   map[int]*hostFile{},
 
 		wakeSentinel: make(chan struct{}, 1),
 		nextFD:       3,
@@ -494,6 +496,9 @@ func (w *watch) stop() (hungUp bool, gone error) {
 		return false, nil
 	}
 	close(w.quit)
+	// The deadline wakes a parked read; a read still polling the socket
+	// would see it only when its window ends.
+	w.ss.cutPoll()
 	w.ss.c.SetReadDeadline(time.Unix(1, 0))
 	<-w.done
 	w.ss.c.SetReadDeadline(time.Time{})
