@@ -23,7 +23,7 @@ import (
 // stepi gdb answers in tens of microseconds, but between two stepi it
 // works 100-150 µs on a 2-core AMD EPYC: polling 50 µs missed those gaps
 // (2,660-2,700 stepi/s), polling 150-250 µs caught them (3,380-3,680);
-// polling 400 µs and 1 ms measured no better (3,200-3,300), and holds a
+// polling 400 µs and 1 ms measured no better (3,330 and 3,210), and holds a
 // core longer for a debugger that is slower than that anyway. So the
 // window follows the gaps: 5/4 of the third-longest of the last
 // gapHistory waits no longer than max (a longer one is a person at the
@@ -69,11 +69,11 @@ func (r *pollingReader) record(waited time.Duration) {
 	r.spin = min(max(long+long/4, r.max/minSpinDivisor), r.max)
 }
 
-// cut makes the poll in progress park at once, or the next poll if none
-// is (safe from any goroutine): the interrupt watcher's read must see the
-// deadline that hands the connection back without waiting for its window
-// to end.
-func (r *pollingReader) cut() { r.cutNext.Store(true) }
+// cut(true) makes the poll in progress park at once, or the next poll if
+// none is; cut(false) withdraws it if no poll took it. Safe from any
+// goroutine: the interrupt watcher's read must see the deadline that
+// hands the connection back without waiting for its window to end.
+func (r *pollingReader) cut(on bool) { r.cutNext.Store(on) }
 
 // newPollingReader returns a reader of c that polls before parking, for a
 // window that starts at spin/4 and follows the debugger's gaps up to spin

@@ -3,6 +3,7 @@
 package gdbproto
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -215,36 +216,113 @@ func TestPollWindow(t *testing.T) {
 }
 
 // TestPollingReaderRecords checks that reads feed the window: eight
-// packets answered at once bring it down to its least.
+// packets waiting in the socket bring it down to its least (max/6; max is
+// a second so that no scheduling delay of a loaded machine counts as a
+// gap).
 func TestPollingReaderRecords(t *testing.T) {
 	srv, cl := socketPair(t, "tcp")
-	r := newPollingReader(srv, 300*time.Microsecond).(*pollingReader)
+	r := newPollingReader(srv, time.Second).(*pollingReader)
 	buf := make([]byte, 16)
 	for i := 0; i < gapHistory/4; i++ {
 		cl.Write([]byte("+"))
-		time.Sleep(time.Millisecond) // in the socket before the read
 		if _, err := r.Read(buf); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if r.ngap != gapHistory/4 || r.spin != 50*time.Microsecond {
-		t.Errorf("after %d reads: %d waits recorded, window %v; want %d and 50µs", gapHistory/4, r.ngap, r.spin, gapHistory/4)
+	if want := time.Second / minSpinDivisor; r.ngap != gapHistory/4 || r.spin != want {
+		t.Errorf("after %d reads: %d waits recorded, window %v; want %d and %v", gapHistory/4, r.ngap, r.spin, gapHistory/4, want)
 	}
 }
 
-// TestPollCut: cut makes a poll park at once, so the deadline the
-// interrupt watcher is stopped with ends its read without waiting for
-// the window (a minute here).
+// TestPollCut: a cut makes a poll park, so the deadline the interrupt
+// watcher is stopped with ends its read without waiting for its window
+// (ten minutes here), whether the cut comes before the read or during
+// its poll; cut(false) withdraws a cut no poll took.
 func TestPollCut(t *testing.T) {
-	srv, _ := socketPair(t, "tcp")
-	r := newPollingReader(srv, time.Minute).(*pollingReader)
-	r.spin = time.Minute
-	r.cut()
-	srv.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
-	if _, err := r.Read(make([]byte, 16)); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("read: %v, want the deadline", err)
+	const window = 10 * time.Minute
+	read := func(t *testing.T, r *pollingReader, during func()) {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() {
+			_, err := r.Read(make([]byte, 16))
+			done <- err
+		}()
+		if during != nil {
+			during()
+		}
+		select {
+		case err := <-done:
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("read: %v, want the deadline", err)
+			}
+		case <-time.After(time.Minute): // a safety net: uncut, it polls for ten
+			t.Fatal("the read polled on after the cut")
+		}
+		if r.cutNext.Load() {
+			t.Errorf("the cut was not taken by the poll")
+		}
 	}
-	if r.cutNext.Load() {
-		t.Errorf("the cut was not taken by the poll")
+	t.Run("before the read", func(t *testing.T) {
+		srv, _ := socketPair(t, "tcp")
+		r := newPollingReader(srv, window).(*pollingReader)
+		r.spin = window
+		r.cut(true)
+		srv.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+		read(t, r, nil)
+	})
+	t.Run("during the poll", func(t *testing.T) {
+		srv, _ := socketPair(t, "tcp")
+		r := newPollingReader(srv, window).(*pollingReader)
+		r.spin = window
+		read(t, r, func() {
+			time.Sleep(20 * time.Millisecond) // the read is polling
+			r.cut(true)
+			srv.SetReadDeadline(time.Unix(1, 0)) // as watch.stop does
+		})
+	})
+	t.Run("withdrawn", func(t *testing.T) {
+		srv, cl := socketPair(t, "tcp")
+		r := newPollingReader(srv, window).(*pollingReader)
+		r.cut(true)
+		r.cut(false)
+		cl.Write([]byte("+"))
+		if _, err := r.Read(make([]byte, 16)); err != nil || r.cutNext.Load() {
+			t.Errorf("read %v, cut pending %v", err, r.cutNext.Load())
+		}
+	})
+}
+
+// TestStopCutsWatcherPoll: a continue runs long enough for the interrupt
+// watcher to start and poll (a window of a minute: a quarter of the
+// bound); when the target stops, the stop reply must not wait for the
+// rest of that window (watch.stop cuts it).
+func TestStopCutsWatcherPoll(t *testing.T) {
+	f := newFake()
+	release := make(chan struct{})
+	f.run = func(ctx context.Context, a Action) (StopEvent, error) {
+		<-release
+		return StopEvent{Reason: StopSWBreak}, nil
+	}
+	_, addr, _ := startServer(t, f, WithBusyPoll(4*time.Minute))
+	cl := dial(t, addr)
+	if got := cl.cmd("qC"); got != "QC01" {
+		t.Fatalf("qC: %q", got)
+	}
+	cl.send("c")
+	<-f.running
+	time.Sleep(3 * watchTick) // the watcher has started, and polls
+	close(release)
+	got := make(chan string, 1)
+	go func() { got <- cl.recv() }()
+	select {
+	case r := <-got:
+		if !strings.HasPrefix(r, "T05") {
+			t.Fatalf("stop reply %q", r)
+		}
+	case <-time.After(30 * time.Second): // a safety net: uncut, the reply waits a minute
+		t.Fatal("the stop reply waited for the watcher's poll")
+	}
+	if got := cl.cmd("D"); got != "OK" {
+		t.Errorf("D: %q", got)
 	}
 }

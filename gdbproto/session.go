@@ -26,7 +26,7 @@ type session struct {
 	c   net.Conn
 	fr  frameReader
 
-	cutPoll func() // ends a poll of the socket in progress (socketReader)
+	cutPoll func(on bool) // ends a poll of the socket in progress (socketReader)
 
 	first *event // an event read before the session started (busy handover)
 
@@ -498,10 +498,13 @@ func (w *watch) stop() (hungUp bool, gone error) {
 	close(w.quit)
 	// The deadline wakes a parked read; a read still polling the socket
 	// would see it only when its window ends.
-	w.ss.cutPoll()
+	w.ss.cutPoll(true)
 	w.ss.c.SetReadDeadline(time.Unix(1, 0))
 	<-w.done
 	w.ss.c.SetReadDeadline(time.Time{})
+	// A watcher already parked took no cut: the session's next read
+	// polls as usual.
+	w.ss.cutPoll(false)
 	if w.fwdDone != nil {
 		<-w.fwdDone
 	}
