@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"vmapstack/internal/testtool"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
@@ -102,7 +103,7 @@ func withSize(c []byte, n int) []byte {
 // sample(), or small() when small: Go encoders for gzip, xz (LZMA2 alone,
 // CRC64 and SHA-256), LZMA, LZ4 legacy frames and zstd; the command-line
 // tools' output, committed, for bzip2 (Go has no encoder), xz with the
-// x86 BCJ filter and lzma -9 (see TestWriteFixtures).
+// x86 BCJ filter and lzma -9 (see TestToolFixtures).
 func payloads(t testing.TB) map[string][]byte { return payloadsOf(t, false) }
 
 func payloadsOf(t testing.TB, isSmall bool) map[string][]byte {
@@ -172,27 +173,41 @@ var fixtures = map[string]struct {
 	"lzma":   {"sample.lzma", []string{"lzma", "-9"}},
 }
 
-// TestWriteFixtures rewrites testdata/ with the tools, when
-// BZIMAGE_WRITE_FIXTURES=1.
-func TestWriteFixtures(t *testing.T) {
-	if os.Getenv("BZIMAGE_WRITE_FIXTURES") != "1" {
-		t.Skip("BZIMAGE_WRITE_FIXTURES=1 rewrites testdata/")
-	}
-	for _, f := range fixtures {
-		for _, isSmall := range []bool{false, true} {
-			cmd := exec.Command(f.cmd[0], f.cmd[1:]...)
-			cmd.Stdin = bytes.NewReader(sample())
-			if isSmall {
-				cmd.Stdin = bytes.NewReader(small())
+// TestToolFixtures runs the command-line tools the kernel's build uses on
+// sample() and small() now, and unpacks what they make: the committed
+// fixtures check our decoders against the tools' output of the day they
+// were made, this against the tools installed (CI installs them). With
+// BZIMAGE_WRITE_FIXTURES=1 it also rewrites testdata/ with that output.
+func TestToolFixtures(t *testing.T) {
+	write := os.Getenv("BZIMAGE_WRITE_FIXTURES") == "1"
+	for name, f := range fixtures {
+		t.Run(name, func(t *testing.T) {
+			tool := testtool.Require(t, f.cmd[0])
+			for _, isSmall := range []bool{false, true} {
+				in := sample()
+				if isSmall {
+					in = small()
+				}
+				cmd := exec.Command(tool, f.cmd[1:]...)
+				cmd.Stdin = bytes.NewReader(in)
+				out, err := cmd.Output()
+				if err != nil {
+					t.Fatalf("%v: %v", f.cmd, err)
+				}
+				got, err := Vmlinux(fakeBzImage(1, withSize(out, len(in))))
+				if err != nil {
+					t.Fatalf("small=%v: unpacking %v's output: %v", isSmall, f.cmd, err)
+				}
+				if !bytes.Equal(got, in) {
+					t.Fatalf("small=%v: %v's output unpacked to %d bytes, differing from the %d-byte input", isSmall, f.cmd, len(got), len(in))
+				}
+				if write {
+					if err := os.WriteFile(fixturePath(f.name, isSmall), out, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("%v: %v", f.cmd, err)
-			}
-			if err := os.WriteFile(fixturePath(f.name, isSmall), out, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		})
 	}
 }
 
