@@ -209,7 +209,7 @@ func TestScenariosUnderQEMU(t *testing.T) {
 // byte for byte with the host-clock run.
 func TestOutputIndependentOfTimer(t *testing.T) {
 	testtool.Require(t, qemutest.QEMU)
-	if testing.Short() {
+	if testtool.Short() {
 		t.Skip("-short")
 	}
 	kernel := kernelFile(t)

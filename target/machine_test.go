@@ -307,7 +307,7 @@ func TestMachineDeterministic(t *testing.T) {
 	}
 	for _, cmdline := range []string{"scenario=tasks", "scenario=bench"} {
 		t.Run(cmdline, func(t *testing.T) {
-			if cmdline == "scenario=bench" && testing.Short() {
+			if cmdline == "scenario=bench" && testtool.Short() {
 				t.Skip("bench runs 272 M instructions twice; -short leaves it out")
 			}
 			runOnce := func() result {

@@ -44,7 +44,7 @@ func runStub(t *testing.T, o options) (code int, stdout, stderr string) {
 func TestScenarios(t *testing.T) {
 	for _, c := range qemutest.Cases {
 		t.Run(c.Name, func(t *testing.T) {
-			if testing.Short() && c.Name == "bench" {
+			if testtool.Short() && c.Name == "bench" {
 				t.Skip("bench runs 272 million instructions; skipped in -short mode")
 			}
 			code, out, errs := runStub(t, standalone(t, c.Append))

@@ -24,3 +24,10 @@ func Require(t testing.TB, name string) string {
 	}
 	return p
 }
+
+// Short is testing.Short unless VMAPSTACK_REQUIRE_TOOLS=1: CI runs every
+// test in full even if -short is passed, since a test skipped in CI is a
+// test we do not have.
+func Short() bool {
+	return testing.Short() && os.Getenv("VMAPSTACK_REQUIRE_TOOLS") != "1"
+}

@@ -48,3 +48,14 @@ func TestRequire(t *testing.T) {
 		t.Errorf("sh is on every machine: skip %q, fatal %q", r.skip, r.fatal)
 	}
 }
+
+func TestShort(t *testing.T) {
+	t.Setenv("VMAPSTACK_REQUIRE_TOOLS", "1")
+	if Short() {
+		t.Errorf("Short() with VMAPSTACK_REQUIRE_TOOLS=1: true, want false (CI runs every test in full)")
+	}
+	t.Setenv("VMAPSTACK_REQUIRE_TOOLS", "")
+	if Short() != testing.Short() {
+		t.Errorf("Short() without VMAPSTACK_REQUIRE_TOOLS = %v, want testing.Short() = %v", Short(), testing.Short())
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"vmapstack/internal/linuxtest"
+	"vmapstack/internal/testtool"
 	"vmapstack/kernelsym/vmcoreinfo"
 	"vmapstack/target"
 )
@@ -269,7 +270,7 @@ func tailLines(s string, n int) string {
 // requires what FindInImage recovers from the vmlinux, moved by
 // KERNELOFFSET: with the kernel's own KASLR and under nokaslr.
 func TestDebianRunning(t *testing.T) {
-	if testing.Short() {
+	if testtool.Short() {
 		t.Skip("two Linux boots in the emulator (about 20 s each on a loaded machine); not with -short")
 	}
 	vmlinux, files := debianVmlinux(t)

@@ -56,7 +56,7 @@ func symbolsOf(t *testing.T, f *elf.File) []Symbol {
 // trust-readonly-sections on (which reads read-only sections from the
 // file: Build makes none).
 func TestGDBLiveTarget(t *testing.T) {
-	if testing.Short() {
+	if testtool.Short() {
 		t.Skip("builds and runs the stub")
 	}
 	gdb := testtool.Require(t, "gdb")

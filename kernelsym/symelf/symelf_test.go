@@ -326,7 +326,7 @@ func TestGDBNoTargetReadsZeros(t *testing.T) {
 // distribution kernel's kallsyms with CONFIG_KALLSYMS_ALL, and checks the
 // last one is found.
 func TestGDBLoad150k(t *testing.T) {
-	if testing.Short() {
+	if testtool.Short() {
 		t.Skip("times gdb on a large file")
 	}
 	gdb := testtool.Require(t, "gdb")

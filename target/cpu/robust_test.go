@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+	"vmapstack/internal/testtool"
 )
 
 // TestRandomCodeNeverPanics runs random bytes as 64-bit code: whatever
@@ -12,7 +13,7 @@ import (
 func TestRandomCodeNeverPanics(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	n := 1000
-	if testing.Short() {
+	if testtool.Short() {
 		n = 200
 	}
 	kinds := map[ExitKind]int{}
@@ -48,7 +49,7 @@ func TestRandomCodeWithHandlersNeverPanics(t *testing.T) {
 	}()
 	rng := rand.New(rand.NewSource(2))
 	n := 400
-	if testing.Short() {
+	if testtool.Short() {
 		n = 100
 	}
 	for i := 0; i < n; i++ {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"vmapstack/internal/testtool"
 	"vmapstack/target/x86"
 )
 
@@ -23,7 +24,7 @@ func TestRandomSSECodeNeverPanics(t *testing.T) {
 	}()
 	rng := rand.New(rand.NewSource(3))
 	n := 300
-	if testing.Short() {
+	if testtool.Short() {
 		n = 60
 	}
 	specials := []uint64{0, 1, 0x8000000000000000, 0x7ff0000000000000, 0x7ff8000000000000, 0x7ff0000000000001,
