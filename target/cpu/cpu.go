@@ -13,6 +13,10 @@ type Stats struct {
 	Invalidates  uint64 // decoded pages dropped because they were written
 	TLBMisses    uint64 // walks done through paging.Translate
 	TLBFlushes   uint64 // full flushes (CR3 writes, paging-mode changes)
+
+	// The native tier (native.go): blocks translated, blocks run, and
+	// the guest instructions they retired.
+	NativeBlocks, NativeRuns, NativeInstructions uint64
 }
 
 // CPU is one x86-64 logical processor. It is not safe for concurrent use,
@@ -34,6 +38,8 @@ type CPU struct {
 	// valid only when lz.op == lzNone; see flags.go.
 	flags uint64
 	lz    lazy
+
+	native nativeTier // blocks of register code run as host code (native.go)
 
 	seg        [6]Seg
 	ldtr, tr   Seg
@@ -123,6 +129,7 @@ const eventRing = 256
 // base 0: the loader sets the state it wants with SetState.
 func New(ram []byte, bus Bus, pic InterruptController) *CPU {
 	c := &CPU{ram: ram, bus: bus, pic: pic, stepTakesIRQ: true}
+	c.native.on = nativeSupported
 	c.code = make([]*codePage, (uint64(len(ram))+pageSize-1)/pageSize)
 	c.reset()
 	return c
@@ -210,6 +217,7 @@ func (c *CPU) Stats() Stats {
 	s := c.stats
 	s.Instructions = c.instret
 	s.DecodePages = c.ncode
+	s.NativeBlocks, s.NativeRuns, s.NativeInstructions = c.native.made, c.native.runs, c.native.instrs
 	if c.instret > s.DecodeMisses {
 		// Hits are not counted on the fast path: every retired
 		// instruction that was not decoded came from the cache.

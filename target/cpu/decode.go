@@ -68,10 +68,13 @@ type inst struct {
 	// goes from one to the next without fetch (see runLinked). Only made
 	// between instructions cached in the same code page, which are dropped
 	// together: succ follows it in memory (the fall-through), tgt is the
-	// last other successor, at RIP tgtRIP (64-bit mode only, where RIP is
-	// the linear address).
+	// last other successor, at page offset tgtOff of the linear page this
+	// one ran from (64-bit mode only, where RIP is the linear address).
 	succ, tgt *inst
-	tgtRIP    uint64
+	tgtOff    uint16
+	// native is the index of the block (native.go) this instruction
+	// heads, when its class is clsNative; 0 for none.
+	native uint32
 }
 
 // imm2 is the second immediate, kept in disp: ENTER's nesting level or
@@ -90,6 +93,7 @@ func (in *inst) imm2() uint64 { return uint64(uint32(in.disp)) }
 type codePage struct {
 	at    [pageSize / codeChunk]*[codeChunk]*inst
 	cover [pageSize / 64]uint64
+	pn    uint64 // the physical page number
 }
 
 const codeChunk = 64
@@ -235,7 +239,7 @@ func (c *CPU) decodeAt(lin, p uint64) *inst {
 	}
 	pg := c.code[pn]
 	if pg == nil {
-		pg = &codePage{}
+		pg = &codePage{pn: pn}
 		c.code[pn] = pg
 		c.ncode++
 	}

@@ -383,6 +383,43 @@ func (c *CPU) runLinked(limit uint64) {
 		case clsMul:
 			c.curSeg = in.mseg
 			c.mul(in)
+		case clsNative:
+			// The head of a run of register forms (native.go): the
+			// run as host code once it is translated, with the flags
+			// moved in and out; else the head as its own class.
+			b := &c.native.blocks[in.native]
+			if b.code == 0 || n+uint64(b.count) > limit {
+				if b.code == 0 && !b.failed {
+					c.nativeTranslate(b, pg, from&0xfff)
+				}
+				c.exec(in)
+				goto registerOnly
+			}
+			off := int64(b.fallLen)
+			if c.nativeRun(b) {
+				off = int64(b.takenOff)
+			}
+			rip = from + uint64(off)
+			c.next = rip
+			c.rip = rip
+			n += uint64(b.count)
+			c.instret = n
+			if n >= limit || c.stop.Load() {
+				return
+			}
+			// The next instruction, from the head's code page when it
+			// is in the same page (a block's Jcc targets are).
+			if o := int64(from&0xfff) + off; o < pageSize && pg != nil {
+				if nx = pg.inst(uint64(o)); nx != nil && nx.mode != 64 {
+					nx = nil
+				}
+			}
+			if nx == nil {
+				nx = c.fetch()
+				pg = c.fetchPage
+			}
+			in = nx
+			continue
 		default:
 			c.curSeg = in.mseg
 			c.exec(in)
@@ -396,7 +433,7 @@ func (c *CPU) runLinked(limit uint64) {
 		}
 		if c.next == next {
 			nx = in.succ
-		} else if c.next == in.tgtRIP && (c.next^from)>>12 == 0 {
+		} else if c.next^from == uint64(in.tgtOff)^from&0xfff {
 			// A target is followed only from the linear page it was
 			// linked from: run from another alias of the same code
 			// page, the same absolute target may map elsewhere, or
@@ -415,7 +452,7 @@ func (c *CPU) runLinked(limit uint64) {
 		if n >= limit || c.stop.Load() {
 			return
 		}
-		if target == in.tgtRIP && (target^from)>>12 == 0 {
+		if target^from == uint64(in.tgtOff)^from&0xfff {
 			nx = in.tgt
 		}
 		goto linked
@@ -467,11 +504,17 @@ func (c *CPU) link(in *inst, from uint64, nx *inst) {
 	if c.rip == from+uint64(in.len) {
 		if lf := c.lin(CS, from); lf>>12 == (lf+uint64(in.len))>>12 {
 			in.succ = nx
+			if c.native.on && in.cls != clsNative && !nativeRegisterOnly(in) {
+				c.nativeMark(nx) // the head of a run of register forms
+			}
 		}
 		return
 	}
 	if c.mode == 64 && from>>12 == c.rip>>12 {
-		in.tgt, in.tgtRIP = nx, c.rip
+		in.tgt, in.tgtOff = nx, uint16(c.rip&0xfff)
+		if c.native.on {
+			c.nativeMark(nx)
+		}
 	}
 }
 
@@ -515,6 +558,9 @@ func (c *CPU) interrupt() bool {
 // following instruction; branches change it.
 func (c *CPU) exec(in *inst) {
 	cls := in.cls
+	if cls == clsNative {
+		cls = c.nativeOrigClass(in)
+	}
 	if cls >= clsFirstSpecialised {
 		// runLinked runs these itself; everywhere else (single steps,
 		// the loop with breakpoints) they are their generic form.

@@ -46,7 +46,7 @@ func BenchmarkLinuxBoot(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	var instr, events uint64
+	var instr, events, native uint64
 	for i := 0; i < b.N; i++ {
 		m, err := target.New(target.Config{
 			Kernel: kernel, KernelPath: f.Kernel, Initrd: initrd, InitrdPath: f.Initrd,
@@ -61,9 +61,12 @@ func BenchmarkLinuxBoot(b *testing.B) {
 		}
 		instr += m.Instret()
 		events += m.CPU().EventCount()
+		native += m.CPU().Stats().NativeInstructions
 	}
 	b.ReportMetric(float64(instr)/b.Elapsed().Seconds(), "instr/s")
 	b.ReportMetric(float64(instr)/float64(b.N), "instr/op")
 	// Exceptions and interrupts delivered: what the fault path costs.
 	b.ReportMetric(float64(events)/float64(b.N), "events/op")
+	// The share of instructions run as host code (native.go).
+	b.ReportMetric(float64(native)/float64(instr), "native/instr")
 }

@@ -1,0 +1,15 @@
+#include "textflag.h"
+
+// func nativeCall(code uintptr, regs *[16]uint64) uint64
+//
+// The block's code (native.go, nativeEmit) takes the guest registers'
+// address in DI, may change every general register but SP (the
+// assembler's prologue and epilogue save and restore BP around it; the
+// ABI wrapper restores R14 and X15 after an ABI0 call), and leaves its
+// exit number in AX. It pushes at most four words below this frame.
+TEXT ·nativeCall(SB), 0, $8-24
+	MOVQ code+0(FP), AX
+	MOVQ regs+8(FP), DI
+	CALL AX
+	MOVQ AX, ret+16(FP)
+	RET

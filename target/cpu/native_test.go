@@ -1,0 +1,406 @@
+package cpu
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand"
+	"testing"
+
+	"golang.org/x/arch/x86/x86asm"
+)
+
+// regOnlyGen writes random register-form instructions (the native tier's
+// whole repertoire, and some it must refuse: RSP, SPL, LOCK, memory
+// operands) in raw encodings.
+type regOnlyGen struct {
+	r *rand.Rand
+	b []byte
+}
+
+// reg is a register number: RSP (4) only when rsp is set.
+func (g *regOnlyGen) reg(rsp bool) uint8 {
+	for {
+		r := uint8(g.r.Intn(16))
+		if r != RSP || rsp {
+			return r
+		}
+	}
+}
+
+// rex is the REX byte for a 64-bit operand size (w) and the high bits of
+// the ModRM reg, SIB index and ModRM rm or SIB base registers.
+func rex(w bool, reg, index, base uint8) byte {
+	b := byte(0x40) | reg>>3<<2 | index>>3<<1 | base>>3
+	if w {
+		b |= 8
+	}
+	return b
+}
+
+// modrmRR appends [66] [REX] op... ModRM(11, reg, rm) for operand size
+// size (1, 2, 4, 8).
+func (g *regOnlyGen) modrmRR(size int, op []byte, reg, rm uint8) {
+	if size == 2 {
+		g.b = append(g.b, 0x66)
+	}
+	rex := rex(size == 8, reg, 0, rm)
+	// Without REX, byte registers 4-7 are AH..BH; with it SPL..DIL.
+	if rex != 0x40 || (size == 1 && g.r.Intn(2) == 0) {
+		g.b = append(g.b, rex)
+	}
+	g.b = append(g.b, op...)
+	g.b = append(g.b, 0xc0|(reg&7)<<3|rm&7)
+}
+
+func (g *regOnlyGen) imm(n int) {
+	for i := 0; i < n; i++ {
+		g.b = append(g.b, byte(g.r.Intn(256)))
+	}
+	if g.r.Intn(4) == 0 { // small counts and values matter for flags
+		for i := len(g.b) - n; i < len(g.b); i++ {
+			g.b[i] = byte(g.r.Intn(3))
+		}
+	}
+}
+
+func (g *regOnlyGen) size() int { return []int{1, 2, 4, 8, 8, 4}[g.r.Intn(6)] }
+
+// one appends one instruction.
+func (g *regOnlyGen) one() {
+	rsp := g.r.Intn(30) == 0
+	reg, rm := g.reg(rsp), g.reg(rsp)
+	switch k := g.r.Intn(22); k {
+	case 0, 1, 2, 3: // ALU r/m, r: ADD OR ADC SBB AND SUB XOR CMP, TEST, MOV
+		ops := []byte{0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38, 0x84, 0x88}
+		op := ops[g.r.Intn(len(ops))]
+		s := g.size()
+		if s != 1 {
+			op++
+		}
+		g.modrmRR(s, []byte{op}, reg, rm)
+	case 4, 5: // ALU r/m, imm8 (83 /ext) or imm32 (81 /ext)
+		s := []int{2, 4, 8}[g.r.Intn(3)]
+		if g.r.Intn(2) == 0 {
+			g.modrmRR(s, []byte{0x83}, uint8(g.r.Intn(8)), rm)
+			g.imm(1)
+		} else {
+			g.modrmRR(s, []byte{0x81}, uint8(g.r.Intn(8)), rm)
+			g.imm(map[int]int{2: 2, 4: 4, 8: 4}[s])
+		}
+	case 6: // NOT NEG (F7 /2 /3), INC DEC (FF /0 /1)
+		s := []int{2, 4, 8}[g.r.Intn(3)]
+		switch g.r.Intn(4) {
+		case 0:
+			g.modrmRR(s, []byte{0xf7}, 2, rm)
+		case 1:
+			g.modrmRR(s, []byte{0xf7}, 3, rm)
+		case 2:
+			g.modrmRR(s, []byte{0xff}, 0, rm)
+		default:
+			g.modrmRR(s, []byte{0xff}, 1, rm)
+		}
+	case 7, 8: // ROL ROR SHL SHR SAR by imm8 (C1) or by 1 (D1), 32 and 64 bits
+		s := []int{4, 8}[g.r.Intn(2)]
+		ext := []uint8{0, 1, 4, 5, 7}[g.r.Intn(5)]
+		if g.r.Intn(4) == 0 {
+			g.modrmRR(s, []byte{0xd1}, ext, rm)
+		} else {
+			g.modrmRR(s, []byte{0xc1}, ext, rm)
+			g.b = append(g.b, byte(g.r.Intn(70)))
+		}
+	case 9: // IMUL r, r/m; r, r/m, imm8; r, r/m, imm32
+		s := []int{2, 4, 8}[g.r.Intn(3)]
+		switch g.r.Intn(3) {
+		case 0:
+			g.modrmRR(s, []byte{0x0f, 0xaf}, reg, rm)
+		case 1:
+			g.modrmRR(s, []byte{0x6b}, reg, rm)
+			g.imm(1)
+		default:
+			g.modrmRR(s, []byte{0x69}, reg, rm)
+			g.imm(map[int]int{2: 2, 4: 4, 8: 4}[s])
+		}
+	case 10: // MOV r, imm (B8+r), MOVABS, MOV r/m, imm32 (C7 /0)
+		switch g.r.Intn(3) {
+		case 0:
+			g.modrmRR(4, nil, 0, rm)
+			g.b[len(g.b)-1] = 0xb8 + rm&7
+			g.imm(4)
+		case 1:
+			g.modrmRR(8, nil, 0, rm)
+			g.b[len(g.b)-1] = 0xb8 + rm&7
+			g.imm(8)
+		default:
+			g.modrmRR(8, []byte{0xc7}, 0, rm)
+			g.imm(4)
+		}
+	case 11: // MOVZX MOVSX r, r8/r16; MOVSXD
+		switch g.r.Intn(3) {
+		case 0:
+			g.modrmRR([]int{2, 4, 8}[g.r.Intn(3)], []byte{0x0f, []byte{0xb6, 0xb7}[g.r.Intn(2)]}, reg, rm)
+		case 1:
+			g.modrmRR([]int{2, 4, 8}[g.r.Intn(3)], []byte{0x0f, []byte{0xbe, 0xbf}[g.r.Intn(2)]}, reg, rm)
+		default:
+			g.modrmRR(8, []byte{0x63}, reg, rm)
+		}
+	case 12, 13: // LEA r, [base + index*scale + disp]
+		s := []int{4, 8, 8}[g.r.Intn(3)]
+		base, index := g.reg(rsp), g.reg(false)
+		rex := rex(s == 8, reg, index, base)
+		if g.r.Intn(6) == 0 {
+			g.b = append(g.b, 0x67) // 32-bit address
+		}
+		mod := byte(g.r.Intn(3))
+		if base&7 == RBP && mod == 0 {
+			mod = 1
+		}
+		g.b = append(g.b, rex, 0x8d, mod<<6|(reg&7)<<3|4, byte(g.r.Intn(4))<<6|(index&7)<<3|base&7)
+		switch mod {
+		case 1:
+			g.imm(1)
+		case 2:
+			g.imm(4)
+		}
+	case 14: // CMOVcc r, r/m
+		g.modrmRR([]int{2, 4, 8}[g.r.Intn(3)], []byte{0x0f, 0x40 | byte(g.r.Intn(16))}, reg, rm)
+	case 15: // SETcc r/m8
+		g.modrmRR(1, []byte{0x0f, 0x90 | byte(g.r.Intn(16))}, 0, rm)
+	case 16: // XCHG, BSWAP, CDQE, CQO, CDQ, CWDE
+		switch g.r.Intn(4) {
+		case 0:
+			g.modrmRR(g.size(), []byte{0x87}, reg, rm)
+			if g.b[len(g.b)-2] == 0x87 && g.r.Intn(2) == 0 {
+				g.b[len(g.b)-2] = 0x86
+			}
+		case 1:
+			g.modrmRR([]int{4, 8}[g.r.Intn(2)], []byte{0x0f}, 0, rm)
+			g.b[len(g.b)-1] = 0xc8 + rm&7
+		case 2:
+			g.b = append(g.b, []byte{0x48, 0x98}[g.r.Intn(2):]...)
+		default:
+			g.b = append(g.b, []byte{0x48, 0x99}[g.r.Intn(2):]...)
+		}
+	case 17: // what a block refuses: NOP m, a memory operand, an RSP operand
+		switch g.r.Intn(3) {
+		case 0:
+			g.b = append(g.b, 0x0f, 0x1f, 0x44, 0x00, 0x00)
+		case 1:
+			// mov r64, [wbData + (index & 0xff8)] through RIP? No: an
+			// absolute disp32 with no base (SIB 0x25).
+			g.b = append(g.b, 0x48|(reg>>3)<<2, 0x8b, (reg&7)<<3|4, 0x25)
+			g.b = binary.LittleEndian.AppendUint32(g.b, uint32(wbData+8*g.r.Intn(64)))
+		default:
+			g.modrmRR(8, []byte{0x01}, reg, RSP)
+		}
+	default: // more of the common ones: ADD/SUB/CMP/XOR r64, r64
+		g.modrmRR(8, []byte{[]byte{0x01, 0x29, 0x39, 0x31, 0x89}[g.r.Intn(5)]}, reg, rm)
+	}
+}
+
+// TestNativeMatchesInterpreter runs random runs of register forms, some
+// ending in a Jcc, as blocks and in single steps from the same random
+// state, and compares the registers, RIP, RFLAGS and the instruction
+// count. Each program is run three times with the tier on: the head is
+// marked on the first run, translated on the second and run as host code
+// on the third.
+func TestNativeMatchesInterpreter(t *testing.T) {
+	if !nativeSupported {
+		t.Skip("no native tier on this host")
+	}
+	r := rand.New(rand.NewSource(1))
+	var blocks, jccs uint64
+	for iter := 0; iter < 3000; iter++ {
+		g := &regOnlyGen{r: r}
+		g.b = append(g.b, 0xeb, 0x00) // jmp to the next instruction: marks the run's head
+		for n := 4 + r.Intn(24); n > 0; n-- {
+			g.one()
+		}
+		jcc := r.Intn(2) == 0
+		if jcc {
+			// jcc +1: taken to the second HLT, not taken to the first.
+			g.b = append(g.b, 0x70|byte(r.Intn(16)), 0x01)
+		}
+		g.b = append(g.b, 0xf4, 0xf4)
+		code := g.b
+
+		var gpr [16]uint64
+		for i := range gpr {
+			gpr[i] = r.Uint64()
+			if r.Intn(4) == 0 {
+				gpr[i] = uint64(r.Intn(3)) - 1
+			}
+		}
+		gpr[RSP] = wbStackTop
+		flags := uint64(2) | uint64(r.Intn(1<<12))&arithFlags
+
+		// Not SetState, which drops the decoded code (and the blocks).
+		start := func(c *CPU) {
+			c.gpr = gpr
+			c.rip = wbCode
+			c.setRflags(flags)
+			c.halted = false
+		}
+		// The interpreter: single steps to the HLT.
+		ref, ram := newWB(t, code)
+		start(ref)
+		for i := 0; i < 100 && ram[ref.RIP()] != 0xf4; i++ {
+			if ex := ref.Step(); ex.Kind != ExitStep {
+				t.Fatalf("step: exit %v at %#x", ex.Kind, ref.RIP())
+			}
+		}
+		want := ref.State()
+
+		c, _ := newWB(t, code)
+		var got State
+		var instret uint64
+		for run := 0; run < 3; run++ {
+			start(c)
+			before := c.Instret()
+			if ex := c.Run(before + 1000); ex.Kind != ExitHalt {
+				t.Fatalf("iter %d run %d: exit %v at %#x (% x)", iter, run, ex.Kind, c.RIP(), code)
+			}
+			got = c.State()
+			got.RIP--                          // after the HLT; the steps stopped at it
+			instret = c.Instret() - before - 1 // not the HLT
+		}
+		if c.native.runs > 0 {
+			blocks++
+			for _, b := range c.native.blocks {
+				if b.hasJcc && b.code != 0 {
+					jccs++
+					break
+				}
+			}
+		}
+		if got.GPR != want.GPR || got.RIP != want.RIP || got.RFLAGS != want.RFLAGS || instret != ref.Instret() {
+			t.Errorf("iter %d: code % x", iter, code)
+			for i := range got.GPR {
+				if got.GPR[i] != want.GPR[i] {
+					t.Errorf("  r%d = %#x, interpreter %#x", i, got.GPR[i], want.GPR[i])
+				}
+			}
+			t.Errorf("  rip %#x / %#x, rflags %#x / %#x (diff %#x), instructions %d / %d",
+				got.RIP, want.RIP, got.RFLAGS, want.RFLAGS, got.RFLAGS^want.RFLAGS, instret, ref.Instret())
+			if t.Failed() && iter > 20 {
+				t.FailNow()
+			}
+		}
+	}
+	// The comparison means something only if blocks ran.
+	if blocks < 1500 || jccs < 300 {
+		t.Errorf("blocks ran in %d of 3000 programs, %d ending in a Jcc: the tier did not run", blocks, jccs)
+	}
+	t.Logf("blocks ran in %d of 3000 programs, %d ending in a Jcc", blocks, jccs)
+}
+
+// TestNativeFlagPlan checks the flag plans of short runs: where a block
+// must end, and what it moves in and out.
+func TestNativeFlagPlan(t *testing.T) {
+	mk := func(op string, args ...int) *inst {
+		ops := map[string]x86asm.Op{"add": x86asm.ADD, "imul": x86asm.IMUL, "shr": x86asm.SHR, "and": x86asm.AND,
+			"inc": x86asm.INC, "mov": x86asm.MOV, "adc": x86asm.ADC, "jne": x86asm.JNE, "seto": x86asm.SETO}
+		in := &inst{op: uint16(ops[op]), nargs: 2}
+		switch op {
+		case "shr":
+			in.args[1].kind = argImm
+			in.imm = int64(args[0])
+		case "inc", "jne", "seto":
+			in.nargs = 1
+		}
+		in.args[0] = operand{kind: argReg, size: 8}
+		if in.args[1].kind == 0 && in.nargs == 2 {
+			in.args[1] = operand{kind: argReg, size: 8, reg: 1}
+		}
+		return in
+	}
+	type step = *inst
+	tests := []struct {
+		name string
+		run  []step
+		jcc  step
+		want flagPlan
+	}{
+		{"no flags", []step{mk("mov"), mk("mov")}, nil, flagPlan{n: 2}},
+		{"add writes all", []step{mk("mov"), mk("add")}, nil, flagPlan{n: 2, flagsOut: true}},
+		{"adc reads CF first", []step{mk("adc")}, nil, flagPlan{n: 1, flagsIn: true, flagsOut: true}},
+		{"inc keeps CF", []step{mk("inc")}, nil, flagPlan{n: 1, flagsIn: true, flagsOut: true}},
+		{"logic: AF to 0", []step{mk("and")}, nil, flagPlan{n: 1, flagsOut: true, clearAF: true}},
+		{"add after and: AF defined", []step{mk("and"), mk("add")}, nil, flagPlan{n: 2, flagsOut: true}},
+		{"imul at the end is cut", []step{mk("add"), mk("imul")}, nil, flagPlan{n: 1, flagsOut: true}},
+		{"imul then add", []step{mk("imul"), mk("add")}, nil, flagPlan{n: 2, flagsOut: true}},
+		{"shr 1 defines OF", []step{mk("shr", 1)}, nil, flagPlan{n: 1, flagsOut: true, clearAF: true}},
+		{"shr 3 at the end is cut", []step{mk("mov"), mk("shr", 3)}, nil, flagPlan{n: 1}},
+		{"shr 0 changes nothing", []step{mk("shr", 64)}, nil, flagPlan{n: 1}},
+		{"seto after shr 3 stops", []step{mk("shr", 3), mk("seto"), mk("add")}, nil, flagPlan{}},
+		{"jne reads ZF from entry", []step{mk("mov")}, mk("jne"), flagPlan{n: 1, flagsIn: true}},
+		{"jne after add", []step{mk("add")}, mk("jne"), flagPlan{n: 1, flagsOut: true}},
+	}
+	for _, tc := range tests {
+		if got := nativePlanFlags(tc.run, tc.jcc); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestNativeRunStopsOnLimit: a block is not entered when it would run
+// past the limit, so Run's instruction limit stays exact.
+func TestNativeRunStopsOnLimit(t *testing.T) {
+	if !nativeSupported {
+		t.Skip("no native tier on this host")
+	}
+	// loop: jmp +0; 8 x add rax, rbx; jmp loop
+	code := []byte{0xeb, 0x00}
+	for i := 0; i < 8; i++ {
+		code = append(code, 0x48, 0x01, 0xd8)
+	}
+	code = append(code, 0xeb, byte(-(len(code) + 2)))
+	c, _ := newWB(t, code)
+	c.SetReg(RBX, 3)
+	for limit, i := uint64(1), uint64(0); limit < 2000; limit, i = limit+1+i%23, i+1 {
+		if ex := c.Run(limit); ex.Kind != ExitLimit || c.Instret() != limit {
+			t.Fatalf("Run(%d): exit %v, instret %d", limit, ex.Kind, c.Instret())
+		}
+	}
+	// 10 instructions a round, 8 of them adds.
+	n := c.Instret()
+	adds := n / 10 * 8
+	if r := n % 10; r > 1 {
+		adds += min(r-1, 8)
+	}
+	if c.Reg(RAX) != 3*adds {
+		t.Errorf("rax %d after %d instructions, want %d", c.Reg(RAX), n, 3*adds)
+	}
+	if c.native.runs == 0 {
+		t.Error("no block ran")
+	}
+}
+
+// BenchmarkNativeBlock runs a loop of k register adds between two jumps,
+// as blocks and interpreted: the difference per loop at small k is what
+// a block's entry and exit cost (nativeMinLen).
+func BenchmarkNativeBlock(b *testing.B) {
+	for _, k := range []int{4, 5, 6, 8, 26} {
+		for _, on := range []bool{true, false} {
+			name := fmt.Sprintf("adds=%d/native=%v", k, on)
+			b.Run(name, func(b *testing.B) {
+				code := []byte{0xeb, 0x00}
+				for i := 0; i < k; i++ {
+					code = append(code, 0x48, 0x01, 0xd8) // add rax, rbx
+				}
+				code = append(code, 0xe9)
+				code = binary.LittleEndian.AppendUint32(code, uint32(-(len(code) + 4)))
+				c, _ := newWB(b, code)
+				c.SetNativeTier(on)
+				loop := uint64(k + 2)
+				const loops = 1 << 16
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if ex := c.Run(c.Instret() + loops*loop); ex.Kind != ExitLimit {
+						b.Fatalf("exit %v", ex.Kind)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/loops, "ns/loop")
+			})
+		}
+	}
+}
