@@ -260,7 +260,8 @@ var commandCases = []struct {
 		s := e.m.Stats()
 		contains(t, out, fmt.Sprintf("instructions       %d\n", e.m.Instret()),
 			fmt.Sprintf("decode cache       hits %d", s.DecodeHits), fmt.Sprintf("misses %d", s.DecodeMisses),
-			fmt.Sprintf("TLB                misses %d", s.TLBMisses), "instructions/s     unknown")
+			fmt.Sprintf("TLB                misses %d", s.TLBMisses), "instructions/s     unknown",
+			fmt.Sprintf("native tier        blocks %d, runs %d, instructions %d", s.NativeBlocks, s.NativeRuns, s.NativeInstructions))
 	}},
 }
 

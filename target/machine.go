@@ -45,6 +45,10 @@ type Config struct {
 	InitrdPath  string
 	Append      string // the kernel command line
 	MemoryBytes uint64 // guest RAM; 0 means DefaultMemory
+	// Interpret runs every instruction in the interpreter: no native
+	// tier (target/cpu/native.go), which is on by default where the host
+	// has one (linux/amd64).
+	Interpret bool
 
 	Serial   io.Writer // COM1 output (nil: kept only in the console ring)
 	SerialIn io.Reader // COM1 input, read by a goroutine until EOF (optional)
@@ -124,6 +128,9 @@ func New(cfg Config) (*Machine, error) {
 	pc.Bus.Unhandled = m.unhandledPort
 	m.cpu = cpu.New(m.ram, portBus{m}, pc.PIC)
 	m.cpu.Log = m.log
+	if cfg.Interpret {
+		m.cpu.SetNativeTier(false)
+	}
 
 	img, err := boot.Load(m.ram, boot.Files{
 		Kernel: cfg.Kernel, KernelName: cfg.KernelPath,

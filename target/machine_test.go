@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -298,27 +299,37 @@ func TestMachineSerialInput(t *testing.T) {
 // TestMachineDeterministic: the instruction count is the only clock, so
 // two runs of the same image and command line retire the same number of
 // instructions, print the same bytes and take every exception and timer
-// interrupt at the same point (issue 3: two runs of scenario=bench).
+// interrupt at the same point (issue 3: two runs of scenario=bench). The
+// second run interprets every instruction (Config.Interpret): the native
+// tier changes nothing the guest can see.
 func TestMachineDeterministic(t *testing.T) {
 	type result struct {
 		stop    Stop
 		console string
 		events  []cpu.Event
+		stats   cpu.Stats
 	}
 	for _, cmdline := range []string{"scenario=tasks", "scenario=bench"} {
 		t.Run(cmdline, func(t *testing.T) {
 			if cmdline == "scenario=bench" && testtool.Short() {
 				t.Skip("bench runs 272 M instructions twice; -short leaves it out")
 			}
-			runOnce := func() result {
-				m, err := New(Config{Kernel: kernelimg.ELF, KernelPath: "kernel.elf", Append: cmdline})
+			runOnce := func(interpret bool) result {
+				m, err := New(Config{Kernel: kernelimg.ELF, KernelPath: "kernel.elf", Append: cmdline, Interpret: interpret})
 				if err != nil {
 					t.Fatal(err)
 				}
 				st := m.Run(context.Background())
-				return result{st, string(m.Console()), m.Events()}
+				return result{st, string(m.Console()), m.Events(), m.Stats()}
 			}
-			a, b := runOnce(), runOnce()
+			a, b := runOnce(false), runOnce(true)
+			if b.stats.NativeRuns != 0 {
+				t.Errorf("Interpret: %d blocks ran", b.stats.NativeRuns)
+			}
+			if runtime.GOOS == "linux" && runtime.GOARCH == "amd64" && cmdline == "scenario=bench" && a.stats.NativeRuns == 0 {
+				t.Errorf("no block ran on linux/amd64")
+			}
+			t.Logf("native tier: %d blocks, %d runs, %d instructions", a.stats.NativeBlocks, a.stats.NativeRuns, a.stats.NativeInstructions)
 			if a.stop.Kind != StopDebugExit || a.stop.Code != 0 {
 				t.Fatalf("%s: %s\n%s", cmdline, a.stop, a.console)
 			}

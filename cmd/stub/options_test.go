@@ -52,7 +52,7 @@ func TestParseArgs(t *testing.T) {
 			t.Fatal(err)
 		}
 		if o.Kernel != "" || o.Append != "scenario=overflow" || o.Listen != "127.0.0.1:1234" || !o.Wait ||
-			o.Serial != "stdio" || o.Memory != 128<<20 || o.TraceInt != "" {
+			o.Serial != "stdio" || o.Memory != 128<<20 || o.TraceInt != "" || !o.Native {
 			t.Errorf("defaults: %+v", o)
 		}
 		if o.BreakOn.String() != "triple" {
@@ -61,12 +61,12 @@ func TestParseArgs(t *testing.T) {
 	})
 	t.Run("all flags", func(t *testing.T) {
 		o, err := parseArgs([]string{"--kernel", "/tmp/k.elf", "--append=scenario=tasks noist", "--listen", "none",
-			"--wait=false", "--break-on", "df,pf,0x20", "--serial", "none", "--memory", "1G", "--trace-int", "int.log"}, &bytes.Buffer{})
+			"--wait=false", "--break-on", "df,pf,0x20", "--serial", "none", "--memory", "1G", "--trace-int", "int.log", "--native=false"}, &bytes.Buffer{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if o.Kernel != "/tmp/k.elf" || o.Append != "scenario=tasks noist" || o.Listen != "none" || o.Wait ||
-			o.Serial != "none" || o.Memory != 1<<30 || o.TraceInt != "int.log" {
+			o.Serial != "none" || o.Memory != 1<<30 || o.TraceInt != "int.log" || o.Native {
 			t.Errorf("got %+v", o)
 		}
 		if !o.BreakOn.Vectors[8] || !o.BreakOn.Vectors[14] || !o.BreakOn.Vectors[0x20] || o.BreakOn.String() != "df,pf,32,triple" {

@@ -97,6 +97,7 @@ func machineConfig(o options, s stdio) (target.Config, func(), error) {
 		KernelPath:  embeddedKernelPath,
 		Append:      o.Append,
 		MemoryBytes: o.Memory,
+		Interpret:   !o.Native,
 		Log:         func(msg string) { fmt.Fprintf(s.err, "stub: %s\n", msg) },
 	}
 	if o.Kernel == "" && len(embeddedKernel) == 0 {
