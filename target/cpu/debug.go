@@ -173,6 +173,7 @@ func (c *CPU) WritePhys(addr uint64, buf []byte) (int, error) {
 			if c.fetchPage == c.code[pn] {
 				c.forgetFetch()
 			}
+			c.nativeRelease(c.code[pn])
 			c.code[pn] = nil
 			c.ncode--
 			c.stats.Invalidates++

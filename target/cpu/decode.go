@@ -94,6 +94,9 @@ type codePage struct {
 	at    [pageSize / codeChunk]*[codeChunk]*inst
 	cover [pageSize / 64]uint64
 	pn    uint64 // the physical page number
+	// native lists the blocks headed here (native.go), released when
+	// the page is dropped.
+	native []uint32
 }
 
 const codeChunk = 64
@@ -124,6 +127,7 @@ func (c *CPU) codeWritten(pn, off, n uint64) {
 		return
 	}
 	c.forgetFetch() // and leave the linked run: the executing instruction may be on this page
+	c.nativeRelease(pg)
 	c.code[pn] = nil
 	c.ncode--
 	c.stats.Invalidates++
@@ -132,6 +136,7 @@ func (c *CPU) codeWritten(pn, off, n uint64) {
 // invalidateCode drops every decoded instruction (SetState: the RAM may
 // have been replaced along with the registers).
 func (c *CPU) invalidateCode() {
+	c.nativeFlush()
 	for i := range c.code {
 		c.code[i] = nil
 	}

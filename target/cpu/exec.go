@@ -384,25 +384,32 @@ func (c *CPU) runLinked(limit uint64) {
 			c.curSeg = in.mseg
 			c.mul(in)
 		case clsNative:
-			// The head of a run of register forms (native.go): the
-			// run as host code once it is translated, with the flags
-			// moved in and out; else the head as its own class.
+			// The head of a run (native.go): the run as host code
+			// once it is translated, with the flags moved in and out;
+			// else the head as its own class.
 			b := &c.native.blocks[in.native]
-			if b.code == 0 || n+uint64(b.count) > limit {
+			if b.code == 0 || n+uint64(b.count) > limit || b.ushift != c.ushift {
 				if b.code == 0 && !b.failed {
 					c.nativeTranslate(b, pg, from&0xfff)
 				}
+				c.curSeg = in.mseg
 				c.exec(in)
-				goto registerOnly
+				break
 			}
-			off := int64(b.fallLen)
-			if c.nativeRun(b) {
-				off = int64(b.takenOff)
+			k, off := c.nativeRun(b, from)
+			if k == 0 {
+				// It left before its first instruction, a memory
+				// access the TLB's fast path does not allow: that
+				// one goes through the interpreter, or the block
+				// would be entered again, and again.
+				c.curSeg = in.mseg
+				c.exec(in)
+				break
 			}
 			rip = from + uint64(off)
 			c.next = rip
 			c.rip = rip
-			n += uint64(b.count)
+			n += k
 			c.instret = n
 			if n >= limit || c.stop.Load() {
 				return
@@ -504,8 +511,8 @@ func (c *CPU) link(in *inst, from uint64, nx *inst) {
 	if c.rip == from+uint64(in.len) {
 		if lf := c.lin(CS, from); lf>>12 == (lf+uint64(in.len))>>12 {
 			in.succ = nx
-			if c.native.on && in.cls != clsNative && !nativeRegisterOnly(in) {
-				c.nativeMark(nx) // the head of a run of register forms
+			if c.native.on && in.cls != clsNative && !nativeCopyable(in) {
+				c.nativeMark(nx, c.fetchPage) // the head of a run a block may take
 			}
 		}
 		return
@@ -513,7 +520,7 @@ func (c *CPU) link(in *inst, from uint64, nx *inst) {
 	if c.mode == 64 && from>>12 == c.rip>>12 {
 		in.tgt, in.tgtOff = nx, uint16(c.rip&0xfff)
 		if c.native.on {
-			c.nativeMark(nx)
+			c.nativeMark(nx, c.fetchPage)
 		}
 	}
 }

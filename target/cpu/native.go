@@ -9,18 +9,24 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 )
 
-// The native tier, first slice: straight runs of 64-bit register-only
-// integer instructions run as host code (docs/speed.md, "A native-code
-// tier"). Guest and host are both x86-64, and an instruction whose
-// operands are all general registers or immediates computes the same
-// thing on the host once the host registers hold the guest's: so a block
-// is the guest's own bytes between a prologue that loads the guest
-// registers it uses from c.gpr and an epilogue that stores them back
-// with RFLAGS. What may not be copied, is not: memory operands (they
-// address guest memory), RSP (the host's stack), RIP-relative LEA,
-// branches (a Jcc ending the block is re-encoded to leave it), and
-// anything that can fault, so a block runs whole or not at all and the
-// instruction count advances by its length.
+// The native tier: straight runs of 64-bit integer instructions run as
+// host code (docs/speed.md, "A native-code tier"). Guest and host are
+// both x86-64, and an instruction whose operands are general registers or
+// immediates computes the same thing on the host once the host registers
+// hold the guest's: so a block is the guest's own bytes between a
+// prologue that loads the guest registers it uses from c.gpr and an
+// epilogue that stores them back with the flags. An instruction with a
+// memory operand is copied too, with the operand rewritten to a host
+// register that holds a pointer into c.ram, found by the TLB's fast path
+// as the interpreter finds it (nativeEmitAccess); where that path does
+// not allow the access (a miss, a page crossing, decoded code in the
+// page, a watchpoint, memory that is not RAM), the block leaves before
+// the instruction, and the interpreter runs it, faults included. What is
+// not copied: RSP as a register operand (it is the host's stack; as a
+// memory base the guest's is read from c.gpr), RIP-relative LEA, LOCK
+// and REP, branches (a Jcc ending the block is re-encoded to leave it),
+// and anything else that can fault; so the instruction count advances by
+// what ran.
 //
 // What the host computes that the interpreter computes otherwise: the
 // flags the SDM leaves undefined. The interpreter defines them (AF=0
@@ -28,17 +34,19 @@ import (
 // of a shift by more than one), and the host's values are the host
 // model's (Intel and AMD differ), so a block never lets the guest see
 // one: it ends before an instruction that reads a flag the host left
-// undefined, and is cut back until none is left undefined at its end;
-// AF, which nothing in a block reads, is set to the interpreter's 0 at
-// the exit (the AF column of nativeFlagEffect).
+// undefined, and is cut back until none is left undefined at its end or
+// before a memory access (where it may leave, and an exception may push
+// RFLAGS); AF, which nothing in a block reads, is set to the
+// interpreter's 0 at the exit (the afZero of nativeFlagEffect).
 //
 // Blocks are made on the second run of a run's head (a candidate the
 // links reached from something that is not one: link marks it), from the
 // instructions the interpreter decoded on the first, so cold code is
-// never translated and nothing is decoded twice. A block lives as long
-// as its head: the head's class becomes clsNative, and a write to the
-// code page drops the page and its instructions together. The host code
-// is in an executable arena (native_linux_amd64.go) that is emptied, and
+// never translated; the bytes are decoded again as they are copied
+// (nativeBytesMatch), so what was checked is what the host runs. A block
+// lives as long as its head: the head's class becomes clsNative, and a
+// write to the code page drops the page and releases its blocks. The
+// host code is in an arena (native_linux_amd64.go) that is emptied, and
 // every head restored, when it fills.
 //
 // Breakpoints, single steps, TF and watchpoints do not reach blocks:
@@ -63,23 +71,37 @@ const nativeMaxBlocks = 1 << 16
 // run (code == 0).
 type nativeBlock struct {
 	head    *inst
-	origCls uint8 // the head's class before it became clsNative
-	seen    uint8 // runs of the head before translation
-	failed  bool  // too short: the head has its own class again
-	count   uint8 // guest instructions
+	page    *codePage // the head's
+	origCls uint8     // the head's class before it became clsNative
+	seen    uint8     // runs of the head before translation
+	failed  bool      // too short: the head has its own class again
+	count   uint8     // guest instructions, the final Jcc included
+	// ushift is c.ushift when the block was made: its memory accesses
+	// use the TLB permissions of that privilege level.
+	ushift uint8
 	// flagsIn: the guest's arithmetic flags are loaded into RFLAGS at
 	// entry (something reads one before the block writes it, or the
-	// block writes only some). flagsOut: the block wrote flags, and
-	// they are taken from c.native.flags at exit. clearAF: the last
-	// writer of AF left it undefined (the interpreter's 0).
-	flagsIn, flagsOut, clearAF bool
-	// hasJcc: the block ends with a conditional branch; the host code
-	// returns 1 when it is taken. fallLen and takenOff are the offsets
-	// from the head's RIP of the next instruction, not taken and taken.
+	// block writes only some before an exit).
+	flagsIn bool
+	// The exits: the host code returns 0 at the end (the next
+	// instruction at end.off from the head's RIP), 1 when the final Jcc
+	// is taken (at takenOff), 2+i before the i-th memory access when
+	// the TLB's fast path does not allow it (exits[i]).
+	end      nativeExit
 	hasJcc   bool
-	fallLen  uint16
 	takenOff int32
+	exits    []nativeExit
 	code     uintptr
+}
+
+// nativeExit is what a block's exit retired: its instructions, the
+// offset from the head's RIP of the next one, and the flags (flagsOut:
+// the block wrote flags before it, taken from c.native.flags; clearAF:
+// the last writer of AF left it undefined, the interpreter's 0).
+type nativeExit struct {
+	count             uint8
+	off               uint16
+	flagsOut, clearAF bool
 }
 
 // nativeTier is a CPU's native blocks and their host code.
@@ -87,11 +109,21 @@ type nativeTier struct {
 	on     bool
 	arena  *execArena
 	blocks []nativeBlock
+	free   []uint32 // released entries of blocks
+	// poison (tests) gives, for an instruction, flags for each block to
+	// flip right after it: the ones the SDM leaves undefined, from the
+	// test's own table. A plan that lets the guest see one then fails
+	// TestNativeMatchesInterpreter on any host, not only on one whose
+	// undefined flags differ from the interpreter's.
+	poison func(*inst) uint64
 	// flags is the RFLAGS image a block loads and stores: guest
-	// arithmetic flags at entry and the host's RFLAGS at exit.
-	flags uint64
-	// Stats: blocks made, blocks run, guest instructions they ran.
-	made, runs, instrs uint64
+	// arithmetic flags at entry and the host's RFLAGS at exit; rip is
+	// the head's RIP, for RIP-relative operands.
+	flags, rip uint64
+	// Stats: blocks made, blocks run, guest instructions they ran,
+	// memory accesses they made, and runs that left before one the
+	// TLB's fast path did not allow.
+	made, runs, instrs, accesses, misses uint64
 }
 
 // SetNativeTier turns the native tier on or off (where the host has one:
@@ -123,28 +155,61 @@ func (c *CPU) nativeFlush() {
 			b.head.native = 0
 		}
 	}
+	for _, pg := range c.code {
+		if pg != nil {
+			pg.native = nil
+		}
+	}
+	clear(t.blocks)
 	t.blocks = t.blocks[:0]
+	t.free = t.free[:0]
 	if t.arena != nil {
 		t.arena.reset()
 	}
 }
 
-// nativeMark makes in the head of a (future) block, if it can start one.
-func (c *CPU) nativeMark(in *inst) {
-	if !in.cached || in.native != 0 || in.cls == clsNative || in.mode != 64 || !nativeRegisterOnly(in) {
+// nativeMark makes in, cached in pg, the head of a (future) block, if it
+// can start one.
+func (c *CPU) nativeMark(in *inst, pg *codePage) {
+	if !in.cached || in.native != 0 || in.cls == clsNative || in.mode != 64 || pg == nil || !nativeCopyable(in) {
 		return
 	}
 	t := &c.native
 	if len(t.blocks) == 0 {
 		t.blocks = append(t.blocks, nativeBlock{}) // index 0: none
 	}
-	if len(t.blocks) >= nativeMaxBlocks {
+	var i uint32
+	switch {
+	case len(t.free) > 0:
+		i = t.free[len(t.free)-1]
+		t.free = t.free[:len(t.free)-1]
+	case len(t.blocks) >= nativeMaxBlocks:
 		c.nativeFlush()
 		t.blocks = append(t.blocks, nativeBlock{})
+		fallthrough
+	default:
+		i = uint32(len(t.blocks))
+		t.blocks = append(t.blocks, nativeBlock{})
 	}
-	in.native = uint32(len(t.blocks))
-	t.blocks = append(t.blocks, nativeBlock{head: in, origCls: in.cls})
+	t.blocks[i] = nativeBlock{head: in, page: pg, origCls: in.cls}
+	in.native = i
 	in.cls = clsNative
+	pg.native = append(pg.native, i)
+}
+
+// nativeRelease frees the blocks headed in pg, which is being dropped
+// (its host code stays in the arena until the next flush).
+func (c *CPU) nativeRelease(pg *codePage) {
+	t := &c.native
+	for _, i := range pg.native {
+		if int(i) < len(t.blocks) && t.blocks[i].page == pg {
+			b := &t.blocks[i]
+			b.head.cls, b.head.native = b.origCls, 0
+			*b = nativeBlock{}
+			t.free = append(t.free, i)
+		}
+	}
+	pg.native = nil
 }
 
 // nativeOrigClass is the class a clsNative head stands for.
@@ -177,7 +242,7 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 		if o+uint64(x.len) > pageSize {
 			break
 		}
-		if !nativeRegisterOnly(x) || !c.nativeBytesOK(pg, o, x) {
+		if !nativeCopyable(x) || !c.nativeBytesOK(pg, o, x) || !c.nativeBytesMatch(pg, o, x) {
 			// A Jcc ends the block when its target is in the same
 			// page (so canonical, and found in pg after the block).
 			if t := int64(o) + int64(x.len) + x.imm; nativeJcc(x) && t >= 0 && t < pageSize {
@@ -215,101 +280,181 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 		c.nativeFlush()
 		return
 	}
-	length := uint64(0)
-	for _, x := range run[:plan.n] {
-		length += uint64(x.len)
+	// The exits' offsets from the head.
+	offs := make([]uint16, plan.n+1)
+	for i, x := range run[:plan.n] {
+		offs[i+1] = offs[i] + uint16(x.len)
+	}
+	b.ushift = c.ushift
+	b.flagsIn = plan.flagsIn
+	b.end = plan.end
+	b.end.off = offs[plan.n]
+	b.exits = plan.exits
+	for i := range b.exits {
+		b.exits[i].off = offs[b.exits[i].count]
 	}
 	b.count = uint8(plan.n)
-	b.flagsIn, b.flagsOut, b.clearAF = plan.flagsIn, plan.flagsOut, plan.clearAF
-	b.fallLen = uint16(length)
 	if jcc != nil {
 		b.count++
+		b.end.count++
 		b.hasJcc = true
-		b.fallLen += uint16(jcc.len)
-		b.takenOff = int32(b.fallLen) + int32(jcc.imm)
+		b.end.off += uint16(jcc.len)
+		b.takenOff = int32(b.end.off) + int32(jcc.imm)
 	}
 	b.code = code
 	c.native.made++
 }
 
-// nativeRun runs b's host code and moves the guest's flags in and out;
-// it reports whether the block's final Jcc was taken.
-func (c *CPU) nativeRun(b *nativeBlock) bool {
+// nativeRun runs b's host code from the head's RIP, and moves the
+// guest's flags in and out; it returns the instructions retired and the
+// offset from the head's RIP of the next one.
+func (c *CPU) nativeRun(b *nativeBlock, rip uint64) (uint64, int64) {
 	if b.flagsIn {
-		c.native.flags = c.rflags()&arithFlags | nativeHostFlags
+		c.native.flags = flagsPair(c.rflags())
 	}
+	c.native.rip = rip
 	r := nativeCall(b.code, &c.gpr)
-	if b.flagsOut {
-		f := c.native.flags & arithFlags
-		if b.clearAF {
+	x := &b.end
+	off := int64(x.off)
+	accesses := len(b.exits)
+	switch {
+	case r == 1:
+		off = int64(b.takenOff)
+	case r >= 2:
+		x = &b.exits[r-2]
+		off = int64(x.off)
+		accesses = int(r - 2)
+		c.native.misses++
+	}
+	c.native.accesses += uint64(accesses)
+	if x.flagsOut {
+		f := pairFlags(c.native.flags)
+		if x.clearAF {
 			f &^= x86.FlagAF
 		}
 		c.flags = c.flags&^arithFlags | f
 		c.lz.op = lzNone
 	}
 	c.native.runs++
-	c.native.instrs += uint64(b.count)
-	return r != 0
+	c.native.instrs += uint64(x.count)
+	return uint64(x.count), off
 }
 
-// nativeHostFlags are the RFLAGS bits a block's POPFQ keeps of the host's
-// own: bit 1 and IF (which user mode cannot change anyway). DF, TF and
-// AC stay clear: they would change the host's string instructions, trap,
-// or make unaligned accesses fault.
-const nativeHostFlags = 0x202
+// A block moves the arithmetic flags in and out of RFLAGS as LAHF and
+// SETO leave them, and as ADD AL,7FH and SAHF take them back: SF ZF AF
+// PF CF in bits 8-15 (AH) and OF in bit 0 (AL). POPFQ and PUSHFQ would
+// do it in one instruction, but POPFQ is microcoded and took a block
+// with one memory access 50 ns longer (AMD EPYC), and it could set the
+// host's TF, DF or AC from a wrong image.
+func flagsPair(rflags uint64) uint64 {
+	return (rflags&0xff)<<8 | rflags>>11&1
+}
 
-// nativeRegisterOnly says whether in may be copied into a block: its
-// operands are general registers other than RSP, or immediates, it
-// cannot fault, and it does not branch.
-func nativeRegisterOnly(in *inst) bool {
+func pairFlags(pair uint64) uint64 {
+	return pair>>8&(fSF|fZF|fAF|fPF|fCF) | (pair&1)<<11
+}
+
+// Host code that saves the flags to AX, and restores them from it.
+var (
+	saveFlagsAX    = []byte{0x9f, 0x0f, 0x90, 0xc0} // lahf; seto al
+	restoreFlagsAX = []byte{0x04, 0x7f, 0x9e}       // add al, 7fh (OF); sahf
+)
+
+// nativeCopyable says whether in may be copied into a block.
+func nativeCopyable(in *inst) bool {
+	ok, _ := nativeAccess(in)
+	return ok
+}
+
+// nativeAccess says whether in may be copied into a block, and with
+// which access to guest memory (0 for none, accRead, or accWrite for a
+// store or a read-modify-write): its operands are general registers
+// other than RSP, immediates, or one memory operand through a general
+// base and index (RSP included: the guest's, read from c.gpr) or RIP; it
+// does not branch, and it cannot fault but for its memory access, which
+// leaves the block (nativeEmitAccess) unless the TLB's fast path allows
+// it.
+func nativeAccess(in *inst) (ok bool, acc uint8) {
 	op := x86asm.Op(in.op)
 	if int(op) >= len(nativeFlagEffect) || !nativeFlagEffect[op].ok {
-		return false
+		return false, 0
 	}
 	if in.rep != 0 {
-		return false
+		return false, 0
 	}
 	for i := 0; i < int(in.nargs); i++ {
 		a := &in.args[i]
 		switch a.kind {
 		case argReg:
 			if a.reg == RSP {
-				return false
+				return false, 0
 			}
 		case argReg8H, argImm:
 		case argMem:
-			// Only LEA (no access) with GPR base and index other than RSP.
-			if op != x86asm.LEA {
-				return false
+			if in.mindex != noReg && in.mindex >= 16 {
+				return false, 0
 			}
-			if in.mbase != noReg && (in.mbase >= 16 || in.mbase == RSP) {
-				return false
+			if op == x86asm.LEA {
+				// No access; copied as it is, so with GPR base and
+				// index other than RSP.
+				if in.mbase != noReg && (in.mbase >= 16 || in.mbase == RSP) || in.mindex == RSP {
+					return false, 0
+				}
+				continue
 			}
-			if in.mindex != noReg && (in.mindex >= 16 || in.mindex == RSP) {
-				return false
+			if !nativeMemOps[op] || in.mbase == absReg || in.asize != 8 && in.asize != 4 {
+				return false, 0
+			}
+			switch in.msize {
+			case 1, 2, 4, 8:
+			default:
+				return false, 0
+			}
+			switch {
+			case i > 0, op == x86asm.CMP, op == x86asm.TEST:
+				acc = accRead
+			default: // a store, or read-modify-write
+				acc = accWrite
 			}
 		default:
-			return false
+			return false, 0
 		}
 	}
 	switch op {
 	case x86asm.SHL, x86asm.SHR, x86asm.SAR, x86asm.ROL, x86asm.ROR:
 		// By an immediate, on 32 or 64 bits (the 8- and 16-bit forms
 		// leave CF undefined for large counts).
-		if in.nargs != 2 || in.args[1].kind != argImm || in.args[0].size < 4 {
-			return false
+		if in.nargs != 2 || in.args[1].kind != argImm || in.args[0].size < 4 || acc != 0 {
+			return false, 0
 		}
 	case x86asm.IMUL:
 		if in.nargs < 2 {
-			return false // the one-operand form writes RDX:RAX
+			return false, 0 // the one-operand form writes RDX:RAX
 		}
 	case x86asm.BSWAP:
 		if in.args[0].size < 4 {
-			return false // undefined on a 16-bit register
+			return false, 0 // undefined on a 16-bit register
 		}
 	}
-	return true
+	if acc != 0 {
+		if _, ok := nativeScratch(in); !ok {
+			return false, 0
+		}
+	}
+	return true, acc
 }
+
+// nativeMemOps are the operations a block runs with a memory operand: the
+// loads, stores and ALU forms of ordinary code. Not LOCK (refused by
+// nativeBytesOK), XCHG (locked), CMOVcc (reads even when false), shifts.
+var nativeMemOps = func() (t [x86asm.XTEST + 1]bool) {
+	for _, op := range []x86asm.Op{x86asm.MOV, x86asm.MOVZX, x86asm.MOVSX, x86asm.MOVSXD,
+		x86asm.ADD, x86asm.OR, x86asm.ADC, x86asm.SBB, x86asm.AND, x86asm.SUB, x86asm.XOR, x86asm.CMP, x86asm.TEST,
+		x86asm.INC, x86asm.DEC, x86asm.NEG, x86asm.NOT, x86asm.IMUL} {
+		t[op] = true
+	}
+	return t
+}()
 
 // nativeJcc says whether in is a Jcc rel that can end a block.
 func nativeJcc(in *inst) bool {
@@ -336,6 +481,29 @@ func (c *CPU) nativeBytesOK(pg *codePage, off uint64, in *inst) bool {
 		}
 	}
 	return true
+}
+
+// nativeBytesMatch decodes the bytes a block would copy again and
+// requires that they are the instruction x: what was checked is what the
+// host runs, even if RAM changed under a cached decode without dropping
+// it (the page walk's A and D updates write RAM directly), and hint NOPs
+// (0F 19-1E, which x86asm refuses and hintNOP accepts) are never copied:
+// some hosts give 66 0F 1A/1B a meaning (MPX).
+func (c *CPU) nativeBytesMatch(pg *codePage, off uint64, x *inst) bool {
+	p := pg.pn<<12 + off
+	raw := c.ram[p : p+uint64(x.len)]
+	xi, err := x86asm.Decode(raw, 64)
+	if err != nil || xi.Op == 0 || xi.Len != len(raw) {
+		return false
+	}
+	var y inst
+	if !c.convert(&xi, &y) {
+		return false
+	}
+	return y.op == x.op && y.len == x.len && y.nargs == x.nargs && y.args == x.args &&
+		y.osize == x.osize && y.asize == x.asize && y.msize == x.msize && y.rep == x.rep &&
+		y.segovr == x.segovr && y.mbase == x.mbase && y.mindex == x.mindex && y.mshift == x.mshift &&
+		y.mseg == x.mseg && y.disp == x.disp && y.imm == x.imm
 }
 
 // flagEffect is what an instruction does to the arithmetic flags, as far
@@ -430,30 +598,43 @@ func nativeEffect(in *inst) flagEffect {
 }
 
 // flagPlan is how many of a run's instructions a block takes and how it
-// handles the flags.
+// handles the flags: at entry, at the end, and at the exit before each
+// memory access (exits, in order).
 type flagPlan struct {
-	n                          int
-	flagsIn, flagsOut, clearAF bool
+	n       int
+	flagsIn bool
+	end     nativeExit
+	exits   []nativeExit
 }
 
 // nativePlanFlags picks the longest prefix of run (and the Jcc after it,
 // if the whole run fits) that never reads a flag the host left undefined
-// and leaves none undefined at its end.
+// and leaves none undefined at its end or at an exit before a memory
+// access (where the interpreter goes on, and an exception may push
+// RFLAGS).
 func nativePlanFlags(run []*inst, jcc *inst) flagPlan {
 	var written, undef uint64
-	readsFirst := false
-	afZero := false
+	readsFirst, partial, afZero := false, false, false
+	var exits []nativeExit
 	best := flagPlan{}
+	// What the block did not write at an exit that stores flags must
+	// come in at entry.
+	partialNow := func() bool { return written != 0 && written != arithFlags }
+	at := func(n int) nativeExit {
+		return nativeExit{count: uint8(n), flagsOut: written != 0, clearAF: written&fAF != 0 && afZero}
+	}
 	record := func(n int) {
-		best = flagPlan{
-			n:        n,
-			flagsIn:  readsFirst || (written != 0 && written != arithFlags),
-			flagsOut: written != 0,
-			clearAF:  written&fAF != 0 && afZero,
-		}
+		best = flagPlan{n: n, flagsIn: readsFirst || partial || partialNow(), end: at(n), exits: exits}
 	}
 	record(0)
 	for i, x := range run {
+		if _, acc := nativeAccess(x); acc != 0 {
+			if undef != 0 {
+				return best
+			}
+			exits = append(exits[:len(exits):len(exits)], at(i))
+			partial = partial || partialNow()
+		}
 		e := nativeEffect(x)
 		if e.reads&undef != 0 {
 			return best
@@ -472,7 +653,7 @@ func nativePlanFlags(run []*inst, jcc *inst) flagPlan {
 	}
 	if jcc != nil && best.n == len(run) {
 		r := condFlags[condOf[jcc.op]>>1]
-		if r&undef == 0 && r&^written != 0 {
+		if r&^written != 0 {
 			best.flagsIn = true
 		}
 	}
@@ -481,124 +662,346 @@ func nativePlanFlags(run []*inst, jcc *inst) flagPlan {
 
 // The host code of a block (register numbers are the guest's; the host
 // register holding guest register r is r, but for the state pointer,
-// which lives on the host stack):
+// which lives on the host stack, and RSP, which stays the host's):
 //
 //	push rdi                      ; the state: &c.gpr
 //	[push qword [rdi+flags]; popfq]
 //	mov r, [rdi+8*r]              ; each register used, RDI last
-//	<the guest's instructions>
+//	<the guest's instructions; each memory access as nativeEmitAccess>
 //	[jcc taken]
-//	exit(0)
-//	taken: exit(1)
-//
-// exit(k):
-//
-//	[pushfq]
+//	push 0; jmp exit
+//	taken: push 1; jmp exit
+//	miss k: <undo the access's pushes>; push 2+k; jmp exit
+//	exit:
+//	pushfq
 //	push rax
-//	mov rax, [rsp+8 or 16]        ; the state
+//	mov rax, [rsp+24]             ; the state
 //	mov [rax+8*r], r              ; each register used but RAX
 //	pop qword [rax]               ; RAX
-//	[pop qword [rax+flags]]
+//	pop qword [rax+flags]
+//	pop rax                       ; the exit number
 //	pop rcx                       ; the state
-//	mov eax, k
 //	ret
 func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan *flagPlan) (uintptr, bool) {
+	d := c.nativeDisps()
 	// RAX is always loaded: the exit stores it from the stack.
 	used := uint16(1 << RAX)
-	for _, x := range run {
+	scratch := make([]nativeScratchRegs, len(run))
+	for i, x := range run {
 		used |= nativeRegsUsed(x)
+		if _, acc := nativeAccess(x); acc != 0 {
+			sr, _ := nativeScratch(x)
+			scratch[i] = sr
+			used |= 1<<sr.s | 1<<sr.t | 1<<sr.u
+		}
 	}
-	flagsDisp := int32(uintptr(unsafe.Pointer(&c.native.flags)) - uintptr(unsafe.Pointer(&c.gpr)))
-	var e []byte
-	e = append(e, 0x57) // push rdi
+	used &^= 1 << RSP
+	const (
+		labelExit = iota
+		labelTaken
+		labelMiss // + k
+	)
+	h := &hostCode{}
+	h.push(RDI)
 	if plan.flagsIn {
-		e = append(e, 0xff, 0xb7) // push qword [rdi+disp32]
-		e = binary.LittleEndian.AppendUint32(e, uint32(flagsDisp))
-		e = append(e, 0x9d) // popfq
+		h.load(RAX, RDI, d.flags)
+		h.b = append(h.b, restoreFlagsAX...)
 	}
 	for r := uint8(0); r < 16; r++ {
 		if r != RDI && used&(1<<r) != 0 {
-			e = nativeMovRegMem(e, r, RDI, int32(8*r), true)
+			h.load(r, RDI, int32(8*r))
 		}
 	}
 	if used&(1<<RDI) != 0 {
-		e = nativeMovRegMem(e, RDI, RDI, 8*RDI, true)
+		h.load(RDI, RDI, 8*RDI)
 	}
+	var misses []nativeScratchRegs
 	p := pg.pn<<12 + off
-	for _, x := range run {
-		e = append(e, c.ram[p:p+uint64(x.len)]...)
-		p += uint64(x.len)
-	}
-	exit := func(e []byte, k byte) []byte {
-		depth := int32(8)
-		if plan.flagsOut {
-			e = append(e, 0x9c) // pushfq
-			depth = 16
+	o := uint64(0)
+	for i, x := range run {
+		raw := c.ram[p+o : p+o+uint64(x.len)]
+		o += uint64(x.len)
+		if _, acc := nativeAccess(x); acc != 0 {
+			if !c.nativeEmitAccess(h, &d, x, raw, acc, scratch[i], int32(o), labelMiss+len(misses)) {
+				return 0, false
+			}
+			misses = append(misses, scratch[i])
+		} else {
+			h.b = append(h.b, raw...)
 		}
-		e = append(e, 0x50)                           // push rax
-		e = nativeMovRegMem(e, RAX, RSP, depth, true) // mov rax, [rsp+depth]
-		for r := uint8(1); r < 16; r++ {
-			if r != RSP && used&(1<<r) != 0 {
-				e = nativeMovRegMem(e, r, RAX, int32(8*r), false)
+		if c.native.poison != nil {
+			if m := c.native.poison(x); m != 0 {
+				h.b = append(h.b, 0x9c, 0x48, 0x81, 0x34, 0x24) // pushfq; xor qword [rsp], m
+				h.b = binary.LittleEndian.AppendUint32(h.b, uint32(m))
+				h.b = append(h.b, 0x9d) // popfq
 			}
 		}
-		e = append(e, 0x8f, 0x00) // pop qword [rax]
-		if plan.flagsOut {
-			e = append(e, 0x8f, 0x80) // pop qword [rax+disp32]
-			e = binary.LittleEndian.AppendUint32(e, uint32(flagsDisp))
-		}
-		e = append(e, 0x59)             // pop rcx
-		e = append(e, 0xb8, k, 0, 0, 0) // mov eax, k
-		return append(e, 0xc3)          // ret
 	}
+	labels := make([]int, labelMiss+len(misses))
 	if jcc != nil {
-		var tail []byte
-		tail = exit(tail, 0)
-		e = append(e, 0x0f, 0x80|condOf[jcc.op]) // jcc rel32 over the not-taken exit
-		e = binary.LittleEndian.AppendUint32(e, uint32(len(tail)))
-		e = append(e, tail...)
-		e = exit(e, 1)
-	} else {
-		e = exit(e, 0)
+		h.jcc(condOf[jcc.op], labelTaken)
 	}
-	return c.native.arena.put(e)
+	h.b = append(h.b, 0x6a, 0) // push 0
+	h.jmp(labelExit)
+	labels[labelTaken] = len(h.b)
+	h.b = append(h.b, 0x6a, 1) // push 1
+	h.jmp(labelExit)
+	for k, sr := range misses {
+		labels[labelMiss+k] = len(h.b)
+		h.pop(RAX)
+		h.b = append(h.b, restoreFlagsAX...)
+		h.pop(sr.u)
+		h.pop(sr.t)
+		h.pop(sr.s)
+		h.b = append(h.b, 0x6a, byte(2+k)) // push 2+k
+		h.jmp(labelExit)
+	}
+	labels[labelExit] = len(h.b)
+	h.push(RAX)
+	h.b = append(h.b, saveFlagsAX...)
+	h.push(RAX)
+	h.load(RAX, RSP, 24)
+	for r := uint8(1); r < 16; r++ {
+		if r != RSP && used&(1<<r) != 0 {
+			h.store(RAX, int32(8*r), r)
+		}
+	}
+	h.b = append(h.b, 0x8f, 0x80) // pop qword [rax+disp32]: the flags
+	h.b = binary.LittleEndian.AppendUint32(h.b, uint32(d.flags))
+	h.b = append(h.b, 0x8f, 0x00)       // pop qword [rax]: RAX
+	h.b = append(h.b, 0x58, 0x59, 0xc3) // pop rax; pop rcx; ret
+	h.resolve(labels)
+	return c.native.arena.put(h.b)
 }
 
-// nativeMovRegMem appends MOV r64, [base+disp] (load) or MOV [base+disp],
-// r64.
-func nativeMovRegMem(e []byte, r, base uint8, disp int32, load bool) []byte {
-	rex := byte(0x48)
-	if r >= 8 {
-		rex |= 4
+// nativeDisps are the offsets from &c.gpr (the state pointer of a block)
+// of what its code reads and writes.
+type nativeDisps struct {
+	flags, rip, segBase, tlb, code, ram int32
+}
+
+func (c *CPU) nativeDisps() nativeDisps {
+	base := uintptr(unsafe.Pointer(&c.gpr))
+	disp := func(p unsafe.Pointer) int32 { return int32(uintptr(p) - base) }
+	return nativeDisps{
+		flags:   disp(unsafe.Pointer(&c.native.flags)),
+		rip:     disp(unsafe.Pointer(&c.native.rip)),
+		segBase: disp(unsafe.Pointer(&c.segBase)),
+		tlb:     disp(unsafe.Pointer(&c.tlb)),
+		code:    disp(unsafe.Pointer(&c.code)), // the slice's data pointer
+		ram:     disp(unsafe.Pointer(&c.ram)),
 	}
-	if base >= 8 {
-		rex |= 1
+}
+
+// The TLB lookup multiplies the index by 24, the size of a tlbEntry.
+var _ = [1]struct{}{}[unsafe.Sizeof(tlbEntry{})-24]
+
+// nativeScratchRegs are the three registers a memory access in a block
+// borrows (saved on the host stack around it): s holds the address, and
+// is not one the instruction uses; t is any other, u is RAX (LAHF and
+// SETO save the flags in AX).
+type nativeScratchRegs struct{ s, t, u uint8 }
+
+// nativeScratch picks them for in. s is never RSP, RBP, R12 or R13, so
+// [s] needs no SIB or displacement; it is below R8 when in names AH..BH
+// (whose encoding a REX prefix would change).
+func nativeScratch(in *inst) (nativeScratchRegs, bool) {
+	busy := nativeRegsUsed(in) | 1<<RSP
+	high := false
+	for i := 0; i < int(in.nargs); i++ {
+		if in.args[i].kind == argReg8H {
+			high = true
+		}
 	}
-	op := byte(0x89)
-	if load {
-		op = 0x8b
+	var sr nativeScratchRegs
+	found := false
+	for _, r := range []uint8{RBX, RSI, RDI, RCX, RDX, R8, R9, R10, R11, R14, R15} {
+		if busy&(1<<r) == 0 && (!high || r < 8) {
+			sr.s, found = r, true
+			break
+		}
 	}
-	e = append(e, rex, op)
-	modrm := (r&7)<<3 | base&7
+	if !found {
+		return sr, false
+	}
+	sr.t, sr.u = RCX, RAX
+	if sr.s == RCX {
+		sr.t = RDX
+	}
+	return sr, true
+}
+
+// nativeEmitAccess appends in, whose memory operand is accessed with acc,
+// as host code: the guest's linear address computed into s, looked up in
+// the TLB as the interpreter's fast path does (tag, the fast permission
+// for this privilege level, no page crossing, and for a write no decoded
+// code in the page), turned into a pointer into c.ram, and in executed
+// with its memory operand rewritten to [s]. Anything else jumps to label
+// miss, which leaves the block before in with the guest's registers and
+// flags as they were. next is the offset from the head's RIP of the
+// instruction after in (RIP-relative operands).
+func (c *CPU) nativeEmitAccess(h *hostCode, d *nativeDisps, in *inst, raw []byte, acc uint8, sr nativeScratchRegs, next int32, miss int) bool {
+	rewritten, ok := nativeRewriteMem(raw, sr.s)
+	if !ok {
+		return false
+	}
+	s, t, u := sr.s, sr.t, sr.u // u is RAX
+	h.push(s)
+	h.push(t)
+	h.push(u)
+	// The address, with MOV and LEA only: the guest's flags are still
+	// in RFLAGS, and the guest's registers in theirs.
+	base, disp := in.mbase, int64(in.disp)
+	switch base {
+	case ripReg:
+		h.load(s, RSP, 24)
+		h.load(s, s, d.rip)
+		base, disp = s, disp+int64(next)
+	case RSP:
+		h.load(s, RSP, 24)
+		h.load(s, s, 8*RSP)
+		base = s
+	case noReg:
+		h.rex(false, 0, 0, s, false)
+		h.b = append(h.b, 0xb8|s&7, 0, 0, 0, 0) // mov s32, 0
+		base = s
+	}
+	if disp != int64(int32(disp)) {
+		return false
+	}
+	index := in.mindex
+	if index >= 16 {
+		index = noReg
+	}
+	h.lea(s, base, index, in.mshift, int32(disp))
+	if in.asize == 4 {
+		h.rex(false, s, 0, s, false)
+		h.b = append(h.b, 0x89, 0xc0|(s&7)<<3|s&7) // mov s32, s32
+	}
+	h.b = append(h.b, saveFlagsAX...) // the lookup changes the flags
+	h.push(RAX)
+	const state = 32 // [rsp+32]: the state, above the flags, u, t, s
+	if in.mseg == FS || in.mseg == GS {
+		h.load(t, RSP, state)
+		h.opMem64(0x03, s, t, d.segBase+8*int32(in.mseg)) // add s, [t+segBase]
+	}
+	// The TLB entry: t = &c.gpr + index*24, so the entry is [t+d.tlb].
+	var e tlbEntry
+	tag := d.tlb + int32(unsafe.Offsetof(e.tag))
+	fast := d.tlb + int32(unsafe.Offsetof(e.fast))
+	phys := d.tlb + int32(unsafe.Offsetof(e.phys))
+	h.op64(0x89, u, s) // mov u, s
+	h.shift(5, u, 12)  // shr u, 12: the linear page
+	h.op64(0x89, t, u) // mov t, u
+	h.imm(true, 4, t, tlbSize-1)
+	h.lea(t, t, t, 1, 0) // t*3
+	h.shift(4, t, 3)     // t*24
+	h.opMem64(0x03, t, RSP, state)
+	h.opMem64(0x3b, u, t, tag) // cmp u, [t+tag]
+	h.jcc(ccNE, miss)
+	h.rex(false, 0, 0, t, false)
+	h.b = append(h.b, 0xf6) // test byte [t+fast], acc<<ushift
+	h.mem(0, t, fast)
+	h.b = append(h.b, acc<<c.ushift)
+	h.jcc(ccE, miss)
+	if in.msize > 1 {
+		h.rex(false, s, 0, u, false)
+		h.b = append(h.b, 0x89, 0xc0|(s&7)<<3|u&7) // mov u32, s32
+		h.imm(false, 4, u, 0xfff)
+		h.imm(false, 7, u, int32(pageSize-uint64(in.msize)))
+		h.jcc(ccA, miss) // crosses into the next page
+	}
+	h.load(u, t, phys)
+	h.imm(true, 4, s, 0xfff)
+	h.op64(0x09, s, u) // s: the physical address
+	if acc == accWrite {
+		h.op64(0x89, u, s)
+		h.shift(5, u, 12)
+		h.load(t, RSP, state)
+		h.load(t, t, d.code)
+		h.rex(true, 0, u, t, false)
+		h.b = append(h.b, 0x83) // cmp qword [t+u*8], 0: decoded code there
+		h.memIndex(7, t, u, 3, 0)
+		h.b = append(h.b, 0)
+		h.jcc(ccNE, miss)
+	}
+	h.load(t, RSP, state)
+	h.opMem64(0x03, s, t, d.ram) // s: the host address in c.ram
+	h.pop(RAX)
+	h.b = append(h.b, restoreFlagsAX...)
+	h.pop(u)
+	h.pop(t)
+	h.b = append(h.b, rewritten...)
+	h.pop(s)
+	return true
+}
+
+// nativeRewriteMem re-encodes the instruction raw with its memory operand
+// replaced by [s]: the legacy prefixes but segment overrides and the
+// address size (the address is already computed), the REX bits of the
+// operand size and ModRM reg with B for s, the opcode, ModRM (mod 00,
+// rm s) and the immediate. s is not RSP, RBP, R12 or R13.
+func nativeRewriteMem(raw []byte, s uint8) ([]byte, bool) {
+	var out []byte
+	i := 0
+	for ; i < len(raw); i++ {
+		b := raw[i]
+		if b == 0x66 {
+			out = append(out, b)
+			continue
+		}
+		if b == 0x67 || b == 0x2e || b == 0x3e || b == 0x26 || b == 0x36 || b == 0x64 || b == 0x65 {
+			continue
+		}
+		break
+	}
+	rex, hasRex := byte(0), false
+	if i < len(raw) && raw[i]&0xf0 == 0x40 {
+		rex, hasRex = raw[i], true
+		i++
+	}
+	op := i
+	if i < len(raw) && raw[i] == 0x0f {
+		i++
+	}
+	i++ // the opcode's last byte
+	if i >= len(raw) {
+		return nil, false
+	}
+	modrm := raw[i]
+	mod, rm := modrm>>6, modrm&7
+	if mod == 3 {
+		return nil, false
+	}
+	j := i + 1
 	switch {
-	case disp == 0 && base&7 != RBP:
-		e = append(e, modrm)
-	case disp >= -128 && disp < 128:
-		e = append(e, 0x40|modrm)
-	default:
-		e = append(e, 0x80|modrm)
+	case rm == 4:
+		if j >= len(raw) {
+			return nil, false
+		}
+		if mod == 0 && raw[j]&7 == 5 {
+			j += 4
+		}
+		j++
+	case mod == 0 && rm == 5:
+		j += 4
 	}
-	if base&7 == RSP {
-		e = append(e, 0x24) // SIB: base RSP/R12, no index
+	switch mod {
+	case 1:
+		j++
+	case 2:
+		j += 4
 	}
-	switch {
-	case disp == 0 && base&7 != RBP:
-	case disp >= -128 && disp < 128:
-		e = append(e, byte(int8(disp)))
-	default:
-		e = binary.LittleEndian.AppendUint32(e, uint32(disp))
+	if j > len(raw) {
+		return nil, false
 	}
-	return e
+	nr := byte(0x40) | rex&0x0c | s>>3&1
+	if hasRex || nr != 0x40 {
+		out = append(out, nr)
+	}
+	out = append(out, raw[op:i]...)
+	out = append(out, modrm&0x38|s&7)
+	return append(out, raw[j:]...), true
 }
 
 // nativeRegsUsed is the set of guest registers in reads or writes.

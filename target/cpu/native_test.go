@@ -1,10 +1,13 @@
 package cpu
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math/rand"
 	"testing"
+
+	"vmapstack/target/x86"
 
 	"golang.org/x/arch/x86/x86asm"
 )
@@ -65,9 +68,109 @@ func (g *regOnlyGen) imm(n int) {
 
 func (g *regOnlyGen) size() int { return []int{1, 2, 4, 8, 8, 4}[g.r.Intn(6)] }
 
+// memOps are memory forms with ModRM: the opcode bytes, whether it takes
+// an imm8, and whether its size follows REX.W/66 (else it is fixed).
+var memOps = []struct {
+	op     []byte
+	imm8   bool
+	sized  bool
+	byteOp bool
+}{
+	{op: []byte{0x8b}, sized: true},              // mov r, m
+	{op: []byte{0x89}, sized: true},              // mov m, r
+	{op: []byte{0x88}, byteOp: true},             // mov m8, r8
+	{op: []byte{0x03}, sized: true},              // add r, m
+	{op: []byte{0x2b}, sized: true},              // sub r, m
+	{op: []byte{0x33}, sized: true},              // xor r, m
+	{op: []byte{0x13}, sized: true},              // adc r, m
+	{op: []byte{0x01}, sized: true},              // add m, r
+	{op: []byte{0x21}, sized: true},              // and m, r
+	{op: []byte{0x39}, sized: true},              // cmp m, r
+	{op: []byte{0x85}, sized: true},              // test m, r
+	{op: []byte{0x83}, imm8: true, sized: true},  // group 1 m, imm8 (reg field: the op)
+	{op: []byte{0xff}, sized: true},              // inc/dec m (reg field 0/1)
+	{op: []byte{0x0f, 0xb6}, sized: true},        // movzx r, m8
+	{op: []byte{0x0f, 0xbf}, sized: true},        // movsx r, m16
+	{op: []byte{0x63}, sized: true},              // movsxd r, m32
+	{op: []byte{0x0f, 0xaf}, sized: true},        // imul r, m
+	{op: []byte{0x6b}, imm8: true, sized: true},  // imul r, m, imm8
+	{op: []byte{0xf7}, sized: true},              // not/neg m (reg field 2/3)
+	{op: []byte{0x80}, imm8: true, byteOp: true}, // group 1 m8, imm8
+}
+
+// memOp appends a memory form: through RSP, a base register set just
+// before to the data page, RIP-relative or an absolute address (some
+// crossing into the next page, some in the code page), with or without
+// an FS override.
+func (g *regOnlyGen) memOp(reg uint8) {
+	m := memOps[g.r.Intn(len(memOps))]
+	if m.op[0] == 0xff {
+		reg = uint8(g.r.Intn(2))
+	}
+	if m.op[0] == 0xf7 {
+		reg = 2 + uint8(g.r.Intn(2))
+	}
+	size := 1
+	if !m.byteOp {
+		size = []int{2, 4, 8, 8}[g.r.Intn(4)]
+	}
+	kind := g.r.Intn(5)
+	var base uint8
+	if kind == 1 { // a base register pointing into the data page
+		for base = g.reg(false); base == reg || base == RBP || base == R13 || base == R12; base = g.reg(false) {
+		}
+		g.modrmRR(4, nil, 0, base)
+		g.b[len(g.b)-1] = 0xb8 + base&7
+		g.b = binary.LittleEndian.AppendUint32(g.b, uint32(wbData+g.r.Intn(0xf00)))
+	}
+	if (kind == 0 || kind == 4) && g.r.Intn(4) == 0 {
+		g.b = append(g.b, 0x64) // FS: its base is nativeFSBase
+	}
+	if size == 2 {
+		g.b = append(g.b, 0x66)
+	}
+	rex := rex(size == 8, reg, 0, base)
+	if rex != 0x40 || g.r.Intn(3) == 0 {
+		g.b = append(g.b, rex)
+	}
+	g.b = append(g.b, m.op...)
+	imm := 0
+	if m.imm8 {
+		imm = 1
+	}
+	switch kind {
+	case 0, 4: // [rsp+disp8]
+		g.b = append(g.b, 1<<6|(reg&7)<<3|4, 0x24, byte(int8(-64+g.r.Intn(120))))
+	case 1: // [base+disp8]
+		g.b = append(g.b, 1<<6|(reg&7)<<3|base&7, byte(g.r.Intn(0x70)))
+	case 2: // [rip+disp32] into the data page
+		g.b = append(g.b, (reg&7)<<3|5)
+		end := wbCode + len(g.b) + 4 + imm
+		g.b = binary.LittleEndian.AppendUint32(g.b, uint32(wbData+g.r.Intn(0xf00)-end))
+	case 3: // [disp32]: the data page, its last bytes, or the code page
+		g.b = append(g.b, (reg&7)<<3|4, 0x25)
+		a := wbData + g.r.Intn(0xf00)
+		switch g.r.Intn(4) {
+		case 0:
+			a = wbData + 0xffb + g.r.Intn(5) // crosses when wide
+		case 1:
+			a = wbCode + 0x800 + g.r.Intn(0x100) // a page with decoded code
+		}
+		g.b = binary.LittleEndian.AppendUint32(g.b, uint32(a))
+	}
+	if m.imm8 {
+		g.b = append(g.b, byte(g.r.Intn(256)))
+	}
+}
+
+// nativeFSBase is the FS base of TestNativeMatchesInterpreter: FS:RSP
+// lands in RAM, away from the code.
+const nativeFSBase = 0x100000
+
 // one appends one instruction.
 func (g *regOnlyGen) one() {
-	rsp := g.r.Intn(30) == 0
+	// RSP only as a source (case 17): the memory forms go through it.
+	rsp := false
 	reg, rm := g.reg(rsp), g.reg(rsp)
 	switch k := g.r.Intn(22); k {
 	case 0, 1, 2, 3: // ALU r/m, r: ADD OR ADC SBB AND SUB XOR CMP, TEST, MOV
@@ -180,18 +283,15 @@ func (g *regOnlyGen) one() {
 		default:
 			g.b = append(g.b, []byte{0x48, 0x99}[g.r.Intn(2):]...)
 		}
-	case 17: // what a block refuses: NOP m, a memory operand, an RSP operand
-		switch g.r.Intn(3) {
+	case 17: // what a block refuses: NOP m, an RSP operand
+		switch g.r.Intn(2) {
 		case 0:
 			g.b = append(g.b, 0x0f, 0x1f, 0x44, 0x00, 0x00)
-		case 1:
-			// mov r64, [wbData + (index & 0xff8)] through RIP? No: an
-			// absolute disp32 with no base (SIB 0x25).
-			g.b = append(g.b, 0x48|(reg>>3)<<2, 0x8b, (reg&7)<<3|4, 0x25)
-			g.b = binary.LittleEndian.AppendUint32(g.b, uint32(wbData+8*g.r.Intn(64)))
 		default:
-			g.modrmRR(8, []byte{0x01}, reg, RSP)
+			g.modrmRR(8, []byte{0x89}, RSP, reg) // mov reg, rsp
 		}
+	case 18, 19, 20, 21:
+		g.memOp(reg)
 	default: // more of the common ones: ADD/SUB/CMP/XOR r64, r64
 		g.modrmRR(8, []byte{[]byte{0x01, 0x29, 0x39, 0x31, 0x89}[g.r.Intn(5)]}, reg, rm)
 	}
@@ -208,7 +308,7 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 		t.Skip("no native tier on this host")
 	}
 	r := rand.New(rand.NewSource(1))
-	var blocks, jccs uint64
+	var blocks, jccs, accesses, misses uint64
 	for iter := 0; iter < 3000; iter++ {
 		g := &regOnlyGen{r: r}
 		g.b = append(g.b, 0xeb, 0x00) // jmp to the next instruction: marks the run's head
@@ -233,12 +333,27 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 		gpr[RSP] = wbStackTop
 		flags := uint64(2) | uint64(r.Intn(1<<12))&arithFlags
 
+		// The memory the programs use: the stack, FS:stack, the data
+		// page and the one after it, the code page's second half.
+		windows := [][2]int{{wbStackTop - 0x100, wbStackTop + 0x100}, {nativeFSBase + wbStackTop - 0x100, nativeFSBase + wbStackTop + 0x100},
+			{wbData, wbData + 0x1010}, {wbCode + 0x800, wbCode + 0x900}}
+		var mem [][]byte
+		for _, w := range windows {
+			b := make([]byte, w[1]-w[0])
+			r.Read(b)
+			mem = append(mem, b)
+		}
 		// Not SetState, which drops the decoded code (and the blocks).
 		start := func(c *CPU) {
 			c.gpr = gpr
 			c.rip = wbCode
 			c.setRflags(flags)
 			c.halted = false
+			c.seg[FS].Base = nativeFSBase
+			c.updateMode()
+			for i, w := range windows {
+				copy(c.ram[w[0]:w[1]], mem[i])
+			}
 		}
 		// The interpreter: single steps to the HLT.
 		ref, ram := newWB(t, code)
@@ -251,6 +366,9 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 		want := ref.State()
 
 		c, _ := newWB(t, code)
+		if iter%2 == 0 {
+			c.native.poison = sdmUndefinedFlags
+		}
 		var got State
 		var instret uint64
 		for run := 0; run < 3; run++ {
@@ -263,6 +381,8 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 			got.RIP--                          // after the HLT; the steps stopped at it
 			instret = c.Instret() - before - 1 // not the HLT
 		}
+		accesses += c.native.accesses
+		misses += c.native.misses
 		if c.native.runs > 0 {
 			blocks++
 			for _, b := range c.native.blocks {
@@ -272,7 +392,14 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 				}
 			}
 		}
-		if got.GPR != want.GPR || got.RIP != want.RIP || got.RFLAGS != want.RFLAGS || instret != ref.Instret() {
+		sameMem := true
+		for _, w := range windows {
+			if !bytes.Equal(c.ram[w[0]:w[1]], ref.ram[w[0]:w[1]]) {
+				sameMem = false
+				t.Errorf("iter %d: memory at %#x differs", iter, w[0])
+			}
+		}
+		if got.GPR != want.GPR || got.RIP != want.RIP || got.RFLAGS != want.RFLAGS || instret != ref.Instret() || !sameMem {
 			t.Errorf("iter %d: code % x", iter, code)
 			for i := range got.GPR {
 				if got.GPR[i] != want.GPR[i] {
@@ -287,10 +414,44 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 		}
 	}
 	// The comparison means something only if blocks ran.
-	if blocks < 1500 || jccs < 300 {
-		t.Errorf("blocks ran in %d of 3000 programs, %d ending in a Jcc: the tier did not run", blocks, jccs)
+	if blocks < 2000 || jccs < 400 || accesses < 2000 || misses < 200 {
+		t.Errorf("blocks ran in %d of 3000 programs, %d ending in a Jcc; %d memory accesses in blocks, %d left a block: the tier did not run",
+			blocks, jccs, accesses, misses)
 	}
-	t.Logf("blocks ran in %d of 3000 programs, %d ending in a Jcc", blocks, jccs)
+	t.Logf("blocks ran in %d of 3000 programs, %d ending in a Jcc; %d memory accesses in blocks, %d left a block",
+		blocks, jccs, accesses, misses)
+}
+
+// sdmUndefinedFlags are the flags the SDM (Vol. 2, each instruction's
+// "Flags Affected") leaves undefined after in, written here apart from
+// nativeFlagEffect so that a mistake there is not repeated.
+func sdmUndefinedFlags(in *inst) uint64 {
+	count := func() uint64 {
+		if in.args[0].size == 8 {
+			return uint64(in.imm) & 63
+		}
+		return uint64(in.imm) & 31
+	}
+	switch x86asm.Op(in.op) {
+	case x86asm.AND, x86asm.OR, x86asm.XOR, x86asm.TEST:
+		return x86.FlagAF
+	case x86asm.IMUL:
+		return x86.FlagSF | x86.FlagZF | x86.FlagAF | x86.FlagPF
+	case x86asm.SHL, x86asm.SHR, x86asm.SAR:
+		switch n := count(); {
+		case n == 0:
+			return 0
+		case n == 1:
+			return x86.FlagAF
+		default:
+			return x86.FlagAF | x86.FlagOF
+		}
+	case x86asm.ROL, x86asm.ROR:
+		if count() > 1 {
+			return x86.FlagOF
+		}
+	}
+	return 0
 }
 
 // TestNativeFlagPlan checks the flag plans of short runs: where a block
@@ -314,30 +475,44 @@ func TestNativeFlagPlan(t *testing.T) {
 		return in
 	}
 	type step = *inst
+	// want: the plan's length, entry flags, the end's flags out and AF
+	// fix, and the exits before memory accesses.
+	type want struct {
+		n           int
+		in, out, af bool
+		exits       []nativeExit
+	}
 	tests := []struct {
 		name string
 		run  []step
 		jcc  step
-		want flagPlan
+		want want
 	}{
-		{"no flags", []step{mk("mov"), mk("mov")}, nil, flagPlan{n: 2}},
-		{"add writes all", []step{mk("mov"), mk("add")}, nil, flagPlan{n: 2, flagsOut: true}},
-		{"adc reads CF first", []step{mk("adc")}, nil, flagPlan{n: 1, flagsIn: true, flagsOut: true}},
-		{"inc keeps CF", []step{mk("inc")}, nil, flagPlan{n: 1, flagsIn: true, flagsOut: true}},
-		{"logic: AF to 0", []step{mk("and")}, nil, flagPlan{n: 1, flagsOut: true, clearAF: true}},
-		{"add after and: AF defined", []step{mk("and"), mk("add")}, nil, flagPlan{n: 2, flagsOut: true}},
-		{"imul at the end is cut", []step{mk("add"), mk("imul")}, nil, flagPlan{n: 1, flagsOut: true}},
-		{"imul then add", []step{mk("imul"), mk("add")}, nil, flagPlan{n: 2, flagsOut: true}},
-		{"shr 1 defines OF", []step{mk("shr", 1)}, nil, flagPlan{n: 1, flagsOut: true, clearAF: true}},
-		{"shr 3 at the end is cut", []step{mk("mov"), mk("shr", 3)}, nil, flagPlan{n: 1}},
-		{"shr 0 changes nothing", []step{mk("shr", 64)}, nil, flagPlan{n: 1}},
-		{"seto after shr 3 stops", []step{mk("shr", 3), mk("seto"), mk("add")}, nil, flagPlan{}},
-		{"jne reads ZF from entry", []step{mk("mov")}, mk("jne"), flagPlan{n: 1, flagsIn: true}},
-		{"jne after add", []step{mk("add")}, mk("jne"), flagPlan{n: 1, flagsOut: true}},
+		{"no flags", []step{mk("mov"), mk("mov")}, nil, want{2, false, false, false, nil}},
+		{"add writes all", []step{mk("mov"), mk("add")}, nil, want{2, false, true, false, nil}},
+		{"adc reads CF first", []step{mk("adc")}, nil, want{1, true, true, false, nil}},
+		{"inc keeps CF", []step{mk("inc")}, nil, want{1, true, true, false, nil}},
+		{"logic: AF to 0", []step{mk("and")}, nil, want{1, false, true, true, nil}},
+		{"add after and: AF defined", []step{mk("and"), mk("add")}, nil, want{2, false, true, false, nil}},
+		{"imul at the end is cut", []step{mk("add"), mk("imul")}, nil, want{1, false, true, false, nil}},
+		{"imul then add", []step{mk("imul"), mk("add")}, nil, want{2, false, true, false, nil}},
+		{"shr 1 defines OF", []step{mk("shr", 1)}, nil, want{1, false, true, true, nil}},
+		{"shr 3 at the end is cut", []step{mk("mov"), mk("shr", 3)}, nil, want{1, false, false, false, nil}},
+		{"shr 0 changes nothing", []step{mk("shr", 64)}, nil, want{1, false, false, false, nil}},
+		{"seto after shr 3 stops", []step{mk("shr", 3), mk("seto"), mk("add")}, nil, want{0, false, false, false, nil}},
+		{"jne reads ZF from entry", []step{mk("mov")}, mk("jne"), want{1, true, false, false, nil}},
+		{"jne after add", []step{mk("add")}, mk("jne"), want{1, false, true, false, nil}},
 	}
 	for _, tc := range tests {
-		if got := nativePlanFlags(tc.run, tc.jcc); got != tc.want {
-			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		got := nativePlanFlags(tc.run, tc.jcc)
+		w := tc.want
+		bad := got.n != w.n || got.flagsIn != w.in || got.end.flagsOut != w.out || got.end.clearAF != w.af ||
+			int(got.end.count) != w.n || len(got.exits) != len(w.exits)
+		for i := 0; !bad && i < len(w.exits); i++ {
+			bad = got.exits[i] != w.exits[i]
+		}
+		if bad {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, w)
 		}
 	}
 }
