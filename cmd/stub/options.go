@@ -59,7 +59,7 @@ func parseArgs(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.Serial, "serial", "stdio", "`DEST` of COM1: \"stdio\" (output to stdout, stdin to the guest; on a terminal, raw mode where Ctrl-a x quits), a file path for the output, or \"none\"")
 	memory := fs.String("memory", defaultMemory, "guest RAM `SIZE` with a K, M or G suffix (a bare number is MiB, as QEMU's -m)")
 	fs.StringVar(&o.TraceInt, "trace-int", "", "write every exception/interrupt delivery to `FILE` in QEMU's -d int line format")
-	fs.BoolVar(&o.Native, "native", true, "run straight runs of register instructions as host code where the host is linux/amd64 (--native=false: interpret every instruction)")
+	fs.BoolVar(&o.Native, "native", true, "run straight runs of integer instructions as host code where the host is linux/amd64 (--native=false: interpret every instruction)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "stub: a GDB remote stub for an emulated x86-64 PC booting the embedded mini kernel (PVH), or Linux (--kernel vmlinuz --initrd ...)\n\n")
 		fmt.Fprintf(out, "usage: stub [flags]\n\n")

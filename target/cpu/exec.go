@@ -389,14 +389,14 @@ func (c *CPU) runLinked(limit uint64) {
 			// else the head as its own class.
 			b := &c.native.blocks[in.native]
 			if b.code == 0 || n+uint64(b.count) > limit || b.ushift != c.ushift {
-				if b.code == 0 && !b.failed {
+				if b.code == 0 {
 					c.nativeTranslate(b, pg, from&0xfff)
 				}
 				c.curSeg = in.mseg
 				c.exec(in)
 				break
 			}
-			k, off := c.nativeRun(b, from)
+			k, off, slot := c.nativeRun(b, from)
 			if k == 0 {
 				// It left before its first instruction, a memory
 				// access the TLB's fast path does not allow: that
@@ -414,11 +414,18 @@ func (c *CPU) runLinked(limit uint64) {
 			if n >= limit || c.stop.Load() {
 				return
 			}
-			// The next instruction, from the head's code page when it
-			// is in the same page (a block's Jcc targets are).
-			if o := int64(from&0xfff) + off; o < pageSize && pg != nil {
+			// The next instruction: the one the block found before,
+			// or from the head's code page when it is in the same page
+			// (a block's Jcc targets are).
+			if slot != nil {
+				nx = *slot
+			}
+			if o := int64(from&0xfff) + off; nx == nil && o < pageSize && pg != nil {
 				if nx = pg.inst(uint64(o)); nx != nil && nx.mode != 64 {
 					nx = nil
+				}
+				if slot != nil {
+					*slot = nx
 				}
 			}
 			if nx == nil {

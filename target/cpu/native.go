@@ -59,10 +59,13 @@ import (
 // 17 interpreted, 6 adds 21 against 21, 8 adds 21 against 25); the forms
 // of real runs (IMUL, MOVZX, SETcc, CMOVcc) cost the interpreter more.
 // With 4, 39% of a Debian boot's instructions run in blocks; with 6, 35%.
-const nativeMinLen = 4
+const nativeMinLen = 3
 
-// nativeMaxLen bounds a block's guest instructions.
+// nativeMaxLen bounds a block's guest instructions (and so its exits,
+// numbered 2+k in a PUSH imm8, which must stay below 128).
 const nativeMaxLen = 64
+
+var _ = [1]struct{}{}[(2+nativeMaxLen)/128]
 
 // nativeMaxBlocks bounds the block table; it is emptied when full.
 const nativeMaxBlocks = 1 << 16
@@ -74,7 +77,6 @@ type nativeBlock struct {
 	page    *codePage // the head's
 	origCls uint8     // the head's class before it became clsNative
 	seen    uint8     // runs of the head before translation
-	failed  bool      // too short: the head has its own class again
 	count   uint8     // guest instructions, the final Jcc included
 	// ushift is c.ushift when the block was made: its memory accesses
 	// use the TLB permissions of that privilege level.
@@ -87,11 +89,14 @@ type nativeBlock struct {
 	// instruction at end.off from the head's RIP), 1 when the final Jcc
 	// is taken (at takenOff), 2+i before the i-th memory access when
 	// the TLB's fast path does not allow it (exits[i]).
-	end      nativeExit
-	hasJcc   bool
-	takenOff int32
-	exits    []nativeExit
-	code     uintptr
+	end nativeExit
+	// fall and taken are the instructions at end.off and takenOff, once
+	// found in the head's code page (both die with it).
+	fall, taken *inst
+	hasJcc      bool
+	takenOff    int32
+	exits       []nativeExit
+	code        uintptr
 }
 
 // nativeExit is what a block's exit retired: its instructions, the
@@ -123,16 +128,40 @@ type nativeTier struct {
 	// Stats: blocks made, blocks run, guest instructions they ran,
 	// memory accesses they made, and runs that left before one the
 	// TLB's fast path did not allow.
-	made, runs, instrs, accesses, misses uint64
+	made, runs, instrs, accesses, misses, resets uint64
 }
 
 // SetNativeTier turns the native tier on or off (where the host has one:
 // linux/amd64; elsewhere on is ignored). It is on by default there.
-// Turning it off restores every block's head.
+// The decoded code is dropped with the blocks, so that heads are marked
+// again as the links are made again.
 func (c *CPU) SetNativeTier(on bool) {
-	c.nativeFlush()
 	c.native.on = on && nativeSupported
+	c.invalidateCode()
 }
+
+// nativeReset starts the tier again when its block table or arena is
+// full: every block goes, and the decoded code with them, since heads
+// are marked only when a link to them is made (a Debian boot never gets
+// there with the sizes below).
+func (c *CPU) nativeReset() {
+	c.native.resets++
+	c.invalidateCode()
+}
+
+// nativeGiveUp makes b's head an ordinary instruction again, for good
+// (until its page is decoded again): its run is too short, or cannot be
+// copied.
+func (c *CPU) nativeGiveUp(b *nativeBlock) {
+	i := b.head.native
+	b.head.cls, b.head.native = b.origCls, nativeNoBlock
+	*b = nativeBlock{}
+	c.native.free = append(c.native.free, i)
+}
+
+// nativeNoBlock in inst.native: a head whose block was given up, not to
+// be marked again.
+const nativeNoBlock = ^uint32(0)
 
 // clsNative is the class of an instruction that heads a block.
 const clsNative = clsEndSpecialised + 1
@@ -140,9 +169,9 @@ const clsNative = clsEndSpecialised + 1
 // NativeTier reports whether blocks are made.
 func (c *CPU) NativeTier() bool { return c.native.on }
 
-// nativeArenaSize is the executable memory for host code: a Debian boot
-// makes a few thousand blocks of about 150 bytes.
-const nativeArenaSize = 4 << 20
+// nativeArenaSize is the memory for host code, taken as it is written: a
+// Debian boot makes some 20,000 blocks of 50 to 2,000 bytes.
+const nativeArenaSize = 32 << 20
 
 // nativeFlush drops every block and gives each head its class back.
 func (c *CPU) nativeFlush() {
@@ -184,9 +213,8 @@ func (c *CPU) nativeMark(in *inst, pg *codePage) {
 		i = t.free[len(t.free)-1]
 		t.free = t.free[:len(t.free)-1]
 	case len(t.blocks) >= nativeMaxBlocks:
-		c.nativeFlush()
-		t.blocks = append(t.blocks, nativeBlock{})
-		fallthrough
+		c.nativeReset()
+		return
 	default:
 		i = uint32(len(t.blocks))
 		t.blocks = append(t.blocks, nativeBlock{})
@@ -225,10 +253,9 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 		return
 	}
 	if pg == nil || pg.inst(off) != b.head {
-		// Not from the page it was cached in (runLinked's pg is the
-		// page of the instructions it links; this cannot happen).
-		b.failed = true
-		b.head.cls = b.origCls
+		// Not from the page it was cached in (another mode's decode
+		// replaced it there).
+		c.nativeGiveUp(b)
 		return
 	}
 	var run [nativeMaxLen]*inst
@@ -242,7 +269,7 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 		if o+uint64(x.len) > pageSize {
 			break
 		}
-		if !nativeCopyable(x) || !c.nativeBytesOK(pg, o, x) || !c.nativeBytesMatch(pg, o, x) {
+		if !nativeCopyable(x) || !c.nativeBytesOK(pg, o, x) || !c.nativeBytesMatch(pg, o, x) || !c.nativeRewritable(pg, o, x) {
 			// A Jcc ends the block when its target is in the same
 			// page (so canonical, and found in pg after the block).
 			if t := int64(o) + int64(x.len) + x.imm; nativeJcc(x) && t >= 0 && t < pageSize {
@@ -255,9 +282,12 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 		o += uint64(x.len)
 	}
 	plan := nativePlanFlags(run[:n], jcc)
-	if plan.n < nativeMinLen {
-		b.failed = true
-		b.head.cls = b.origCls
+	length := plan.n // with the branch that ends it, if it fits
+	if jcc != nil && plan.n == n {
+		length++
+	}
+	if length < nativeMinLen {
+		c.nativeGiveUp(b)
 		return
 	}
 	if plan.n < n {
@@ -268,16 +298,19 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 		if err != nil {
 			// No executable memory here (a hardened kernel): the
 			// interpreter runs everything.
-			c.native.on = false
-			c.nativeFlush()
+			c.SetNativeTier(false)
 			return
 		}
 		c.native.arena = a
 	}
-	code, ok := c.nativeEmit(pg, off, run[:plan.n], jcc, &plan)
+	host, ok := c.nativeEmit(pg, off, run[:plan.n], jcc, &plan)
 	if !ok {
-		// The arena is full: start again (this head included).
-		c.nativeFlush()
+		c.nativeGiveUp(b)
+		return
+	}
+	code, ok := c.native.arena.put(host)
+	if !ok {
+		c.nativeReset() // the arena is full
 		return
 	}
 	// The exits' offsets from the head.
@@ -306,9 +339,10 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 }
 
 // nativeRun runs b's host code from the head's RIP, and moves the
-// guest's flags in and out; it returns the instructions retired and the
-// offset from the head's RIP of the next one.
-func (c *CPU) nativeRun(b *nativeBlock, rip uint64) (uint64, int64) {
+// guest's flags in and out; it returns the instructions retired, the
+// offset from the head's RIP of the next one, and the block's slot for
+// that instruction (its end or its branch target; nil for an early exit).
+func (c *CPU) nativeRun(b *nativeBlock, rip uint64) (uint64, int64, **inst) {
 	if b.flagsIn {
 		c.native.flags = flagsPair(c.rflags())
 	}
@@ -316,11 +350,14 @@ func (c *CPU) nativeRun(b *nativeBlock, rip uint64) (uint64, int64) {
 	r := nativeCall(b.code, &c.gpr)
 	x := &b.end
 	off := int64(x.off)
+	next := &b.fall
 	accesses := len(b.exits)
 	switch {
 	case r == 1:
 		off = int64(b.takenOff)
+		next = &b.taken
 	case r >= 2:
+		next = nil
 		x = &b.exits[r-2]
 		off = int64(x.off)
 		accesses = int(r - 2)
@@ -337,7 +374,7 @@ func (c *CPU) nativeRun(b *nativeBlock, rip uint64) (uint64, int64) {
 	}
 	c.native.runs++
 	c.native.instrs += uint64(x.count)
-	return uint64(x.count), off
+	return uint64(x.count), off, next
 }
 
 // A block moves the arithmetic flags in and out of RFLAGS as LAHF and
@@ -391,6 +428,9 @@ func nativeAccess(in *inst) (ok bool, acc uint8) {
 			}
 		case argReg8H, argImm:
 		case argMem:
+			if op == x86asm.NOP {
+				continue // 0F 1F /0: never accessed, copied as it is
+			}
 			if in.mindex != noReg && in.mindex >= 16 {
 				return false, 0
 			}
@@ -456,10 +496,11 @@ var nativeMemOps = func() (t [x86asm.XTEST + 1]bool) {
 	return t
 }()
 
-// nativeJcc says whether in is a Jcc rel that can end a block.
+// nativeJcc says whether in is a Jcc rel or JMP rel that can end a
+// block.
 func nativeJcc(in *inst) bool {
 	switch x86asm.Op(in.op) {
-	case x86asm.JO, x86asm.JNO, x86asm.JB, x86asm.JAE, x86asm.JE, x86asm.JNE, x86asm.JBE, x86asm.JA,
+	case x86asm.JMP, x86asm.JO, x86asm.JNO, x86asm.JB, x86asm.JAE, x86asm.JE, x86asm.JNE, x86asm.JBE, x86asm.JA,
 		x86asm.JS, x86asm.JNS, x86asm.JP, x86asm.JNP, x86asm.JL, x86asm.JGE, x86asm.JLE, x86asm.JG:
 		return in.nargs == 1 && in.args[0].kind == argImm && in.osize != 2 // not 66h: a 16-bit IP (Intel)
 	}
@@ -478,6 +519,33 @@ func (c *CPU) nativeBytesOK(pg *codePage, off uint64, in *inst) bool {
 			return false
 		default:
 			return true
+		}
+	}
+	return true
+}
+
+// nativeRewritable checks, for an instruction with a memory access, what
+// nativeEmitAccess will need: a rewrite of its memory operand that
+// decodes as it should (not MOV's moffs forms, which have no ModRM), and
+// a RIP-relative displacement that still fits in 32 bits from the head.
+func (c *CPU) nativeRewritable(pg *codePage, off uint64, x *inst) bool {
+	if _, acc := nativeAccess(x); acc == 0 {
+		return true
+	}
+	sr, ok := nativeScratch(x)
+	if !ok {
+		return false
+	}
+	p := pg.pn<<12 + off
+	raw := c.ram[p : p+uint64(x.len)]
+	rw, ok := nativeRewriteMem(raw, sr.s)
+	if !ok || !nativeRewriteOK(raw, rw, sr.s) {
+		return false
+	}
+	if x.mbase == ripReg {
+		d := int64(x.disp) + int64(off) + int64(x.len) // at most the page's size more than disp
+		if d != int64(int32(d)) {
+			return false
 		}
 	}
 	return true
@@ -515,6 +583,7 @@ type flagEffect struct {
 	ok                   bool
 	reads, writes, undef uint64
 	afZero               bool
+	fixOF                bool // a shift or rotate by more than 1: nativeFixOF follows it
 }
 
 const (
@@ -577,8 +646,10 @@ func nativeEffect(in *inst) flagEffect {
 		case n == 0: // no flag changes
 		case n == 1:
 			e.writes, e.afZero = arithFlags, true
-		default: // OF is undefined for counts above 1
-			e.writes, e.undef, e.afZero = arithFlags, fOF, true
+		default:
+			// OF is undefined for counts above 1: nativeFixOF sets
+			// the interpreter's.
+			e.writes, e.afZero, e.fixOF = arithFlags, true, true
 		}
 	case x86asm.ROL, x86asm.ROR:
 		// CF and OF only; OF undefined for counts above 1.
@@ -591,7 +662,7 @@ func nativeEffect(in *inst) flagEffect {
 		case n == 1:
 			e.writes = fCF | fOF
 		default:
-			e.writes, e.undef = fCF|fOF, fOF
+			e.writes, e.fixOF = fCF|fOF, true
 		}
 	}
 	return e
@@ -653,6 +724,9 @@ func nativePlanFlags(run []*inst, jcc *inst) flagPlan {
 	}
 	if jcc != nil && best.n == len(run) {
 		r := condFlags[condOf[jcc.op]>>1]
+		if x86asm.Op(jcc.op) == x86asm.JMP {
+			r = 0
+		}
 		if r&^written != 0 {
 			best.flagsIn = true
 		}
@@ -682,7 +756,7 @@ func nativePlanFlags(run []*inst, jcc *inst) flagPlan {
 //	pop rax                       ; the exit number
 //	pop rcx                       ; the state
 //	ret
-func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan *flagPlan) (uintptr, bool) {
+func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan *flagPlan) ([]byte, bool) {
 	d := c.nativeDisps()
 	// RAX is always loaded: the exit stores it from the stack.
 	used := uint16(1 << RAX)
@@ -723,7 +797,7 @@ func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan 
 		o += uint64(x.len)
 		if _, acc := nativeAccess(x); acc != 0 {
 			if !c.nativeEmitAccess(h, &d, x, raw, acc, scratch[i], int32(o), labelMiss+len(misses)) {
-				return 0, false
+				return nil, false
 			}
 			misses = append(misses, scratch[i])
 		} else {
@@ -736,10 +810,17 @@ func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan 
 				h.b = append(h.b, 0x9d) // popfq
 			}
 		}
+		if nativeEffect(x).fixOF {
+			nativeFixOF(h, x)
+		}
 	}
 	labels := make([]int, labelMiss+len(misses))
 	if jcc != nil {
-		h.jcc(condOf[jcc.op], labelTaken)
+		if x86asm.Op(jcc.op) == x86asm.JMP {
+			h.jmp(labelTaken)
+		} else {
+			h.jcc(condOf[jcc.op], labelTaken)
+		}
 	}
 	h.b = append(h.b, 0x6a, 0) // push 0
 	h.jmp(labelExit)
@@ -771,7 +852,53 @@ func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan 
 	h.b = append(h.b, 0x8f, 0x00)       // pop qword [rax]: RAX
 	h.b = append(h.b, 0x58, 0x59, 0xc3) // pop rax; pop rcx; ret
 	h.resolve(labels)
-	return c.native.arena.put(h.b)
+	return h.b, true
+}
+
+// nativeFixOF appends, after a shift or rotate of a register by more than
+// 1, the code that sets OF to what the interpreter gives it (shift.go: as
+// for a count of 1, from the result and CF; 0 for SAR), leaving the other
+// flags as the instruction left them:
+//
+//	push rax
+//	lahf                 ; AH: SF ZF AF PF CF
+//	<OF into AL, from r (or [rsp] when r is RAX) and CF in AH>
+//	add al, 7fh          ; OF
+//	sahf
+//	pop rax
+func nativeFixOF(h *hostCode, in *inst) {
+	r := in.args[0].reg & 15
+	w := 8 * in.args[0].size
+	n := uint8(in.imm) & (w - 1)
+	bt := func(k uint8) { // CF = bit k of the result
+		if r == RAX {
+			h.b = append(h.b, 0x48, 0x0f, 0xba, 0x24, 0x24, k) // bt qword [rsp], k
+			return
+		}
+		h.rex(true, 0, 0, r, false)
+		h.b = append(h.b, 0x0f, 0xba, 0xe0|r&7, k) // bt r, k
+	}
+	setcAL := []byte{0x0f, 0x92, 0xc0}
+	xorALAHbit0 := []byte{0x30, 0xe0, 0x24, 0x01} // xor al, ah; and al, 1
+	h.b = append(h.b, 0x50, 0x9f)                 // push rax; lahf
+	switch x86asm.Op(in.op) {
+	case x86asm.SHR: // the original's MSB, now bit w-1-n
+		bt(w - 1 - n)
+		h.b = append(h.b, setcAL...)
+	case x86asm.SAR:
+		h.b = append(h.b, 0xb0, 0x00) // mov al, 0
+	case x86asm.SHL, x86asm.ROL: // MSB xor CF
+		bt(w - 1)
+		h.b = append(h.b, setcAL...)
+		h.b = append(h.b, xorALAHbit0...)
+	case x86asm.ROR: // MSB xor the bit below it
+		bt(w - 1)
+		h.b = append(h.b, setcAL...)
+		bt(w - 2)
+		h.b = append(h.b, 0x14, 0x00, 0x24, 0x01) // adc al, 0; and al, 1
+	}
+	h.b = append(h.b, restoreFlagsAX...)
+	h.b = append(h.b, 0x58) // pop rax
 }
 
 // nativeDisps are the offsets from &c.gpr (the state pointer of a block)
@@ -842,7 +969,7 @@ func nativeScratch(in *inst) (nativeScratchRegs, bool) {
 // instruction after in (RIP-relative operands).
 func (c *CPU) nativeEmitAccess(h *hostCode, d *nativeDisps, in *inst, raw []byte, acc uint8, sr nativeScratchRegs, next int32, miss int) bool {
 	rewritten, ok := nativeRewriteMem(raw, sr.s)
-	if !ok {
+	if !ok || !nativeRewriteOK(raw, rewritten, sr.s) {
 		return false
 	}
 	s, t, u := sr.s, sr.t, sr.u // u is RAX
@@ -936,6 +1063,36 @@ func (c *CPU) nativeEmitAccess(h *hostCode, d *nativeDisps, in *inst, raw []byte
 	return true
 }
 
+// nativeRewriteOK decodes the rewritten instruction and requires that it
+// is the guest's, operand for operand, with its memory operand [s] and
+// no other bytes: the rewrite is the one place a block's host code is
+// not the guest's checked bytes, so it is checked too.
+func nativeRewriteOK(raw, rewritten []byte, s uint8) bool {
+	xo, err := x86asm.Decode(raw, 64)
+	if err != nil {
+		return false
+	}
+	xr, err := x86asm.Decode(rewritten, 64)
+	if err != nil || xr.Len != len(rewritten) || xr.Op != xo.Op || xr.DataSize != xo.DataSize || xr.MemBytes != xo.MemBytes {
+		return false
+	}
+	mems := 0
+	for i := range xo.Args {
+		a, b := xo.Args[i], xr.Args[i]
+		if _, isMem := a.(x86asm.Mem); isMem {
+			mems++
+			if b != (x86asm.Mem{Base: x86asm.RAX + x86asm.Reg(s)}) && b != (x86asm.Mem{Base: x86asm.RAX + x86asm.Reg(s), Scale: 1}) {
+				return false
+			}
+			continue
+		}
+		if a != b {
+			return false
+		}
+	}
+	return mems == 1
+}
+
 // nativeRewriteMem re-encodes the instruction raw with its memory operand
 // replaced by [s]: the legacy prefixes but segment overrides and the
 // address size (the address is already computed), the REX bits of the
@@ -961,6 +1118,9 @@ func nativeRewriteMem(raw []byte, s uint8) ([]byte, bool) {
 		i++
 	}
 	op := i
+	if i < len(raw) && raw[i]&0xfc == 0xa0 {
+		return nil, false // MOV with a moffs: no ModRM
+	}
 	if i < len(raw) && raw[i] == 0x0f {
 		i++
 	}

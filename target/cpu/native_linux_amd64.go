@@ -15,22 +15,25 @@ func nativeCall(code uintptr, regs *[16]uint64) uint64
 
 // execArena is memory for blocks' host code, filled from the start and
 // emptied whole (nativeFlush). It is one memfd mapped twice: writable at
-// w, executable at x, so no page is ever both (W^X: a stray host write
-// cannot make code) and writing a block needs no mprotect (a pair of
-// them a block cost 2.4% of a Debian boot).
+// w, executable at x, so no mapping is both (the executable one cannot be
+// written through, nor the writable one run), and writing a block needs
+// no mprotect (a pair of them a block cost 2.4% of a Debian boot).
 type execArena struct {
 	w, x []byte
 	used int
 }
 
 // sysMemfdCreate is memfd_create(2) on linux/amd64 (Linux 3.17), which
-// package syscall does not name.
-const sysMemfdCreate = 319
+// package syscall does not name, and mfdCloexec its MFD_CLOEXEC.
+const (
+	sysMemfdCreate = 319
+	mfdCloexec     = 1
+)
 
 // newExecArena makes an arena of size bytes.
 func newExecArena(size int) (*execArena, error) {
 	name := []byte("vmapstack-native\x00")
-	fd, _, errno := syscall.Syscall(sysMemfdCreate, uintptr(unsafe.Pointer(&name[0])), 0, 0)
+	fd, _, errno := syscall.Syscall(sysMemfdCreate, uintptr(unsafe.Pointer(&name[0])), mfdCloexec, 0)
 	if errno != 0 {
 		return nil, fmt.Errorf("cpu: native tier: memfd_create: %w", errno)
 	}
@@ -69,5 +72,11 @@ func (a *execArena) put(code []byte) (uintptr, bool) {
 
 func (a *execArena) reset() { a.used = 0 }
 
-// nativeSupported: this host runs blocks.
-const nativeSupported = true
+// nativeSupported: this host runs blocks. They save and restore the
+// flags with LAHF and SAHF, which 64-bit mode has only where CPUID
+// 80000001h says so in ECX bit 0 (every x86-64 processor since 2006; not
+// the first Intel EM64T and AMD K8 parts).
+var nativeSupported = hasLAHF64()
+
+// hasLAHF64 reports CPUID 80000001h ECX bit 0 (native_linux_amd64.s).
+func hasLAHF64() bool

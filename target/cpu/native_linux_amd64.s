@@ -6,10 +6,22 @@
 // address in DI, may change every general register but SP (the
 // assembler's prologue and epilogue save and restore BP around it; the
 // ABI wrapper restores R14 and X15 after an ABI0 call), and leaves its
-// exit number in AX. It pushes at most four words below this frame.
+// exit number in AX. It pushes at most six words below this frame (the
+// state, and a memory access's three registers and flags; the tests'
+// flag flips one more), well inside the stack guard that the frame's
+// stack check leaves.
 TEXT ·nativeCall(SB), 0, $8-24
 	MOVQ code+0(FP), AX
 	MOVQ regs+8(FP), DI
 	CALL AX
 	MOVQ AX, ret+16(FP)
+	RET
+
+// func hasLAHF64() bool
+TEXT ·hasLAHF64(SB), NOSPLIT, $0-1
+	MOVL $0x80000001, AX
+	XORL CX, CX
+	CPUID
+	ANDL $1, CX
+	MOVB CX, ret+0(FP)
 	RET

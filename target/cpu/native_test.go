@@ -75,27 +75,33 @@ var memOps = []struct {
 	imm8   bool
 	sized  bool
 	byteOp bool
+	imm32  bool
+	ext    int // the ModRM reg field, when the opcode has one (-1: a register)
 }{
-	{op: []byte{0x8b}, sized: true},              // mov r, m
-	{op: []byte{0x89}, sized: true},              // mov m, r
-	{op: []byte{0x88}, byteOp: true},             // mov m8, r8
-	{op: []byte{0x03}, sized: true},              // add r, m
-	{op: []byte{0x2b}, sized: true},              // sub r, m
-	{op: []byte{0x33}, sized: true},              // xor r, m
-	{op: []byte{0x13}, sized: true},              // adc r, m
-	{op: []byte{0x01}, sized: true},              // add m, r
-	{op: []byte{0x21}, sized: true},              // and m, r
-	{op: []byte{0x39}, sized: true},              // cmp m, r
-	{op: []byte{0x85}, sized: true},              // test m, r
-	{op: []byte{0x83}, imm8: true, sized: true},  // group 1 m, imm8 (reg field: the op)
-	{op: []byte{0xff}, sized: true},              // inc/dec m (reg field 0/1)
-	{op: []byte{0x0f, 0xb6}, sized: true},        // movzx r, m8
-	{op: []byte{0x0f, 0xbf}, sized: true},        // movsx r, m16
-	{op: []byte{0x63}, sized: true},              // movsxd r, m32
-	{op: []byte{0x0f, 0xaf}, sized: true},        // imul r, m
-	{op: []byte{0x6b}, imm8: true, sized: true},  // imul r, m, imm8
-	{op: []byte{0xf7}, sized: true},              // not/neg m (reg field 2/3)
-	{op: []byte{0x80}, imm8: true, byteOp: true}, // group 1 m8, imm8
+	{op: []byte{0x81}, imm32: true, sized: true, ext: 1 + 6}, // group 1 m, imm32 (ext-1: 6 is XOR)
+	{op: []byte{0xc7}, imm32: true, sized: true, ext: 1 + 0}, // mov m, imm32
+	{op: []byte{0x69}, imm32: true, sized: true},             // imul r, m, imm32
+	{op: []byte{0xf7}, imm32: true, sized: true, ext: 1 + 0}, // test m, imm32
+	{op: []byte{0x8b}, sized: true},                          // mov r, m
+	{op: []byte{0x89}, sized: true},                          // mov m, r
+	{op: []byte{0x88}, byteOp: true},                         // mov m8, r8
+	{op: []byte{0x03}, sized: true},                          // add r, m
+	{op: []byte{0x2b}, sized: true},                          // sub r, m
+	{op: []byte{0x33}, sized: true},                          // xor r, m
+	{op: []byte{0x13}, sized: true},                          // adc r, m
+	{op: []byte{0x01}, sized: true},                          // add m, r
+	{op: []byte{0x21}, sized: true},                          // and m, r
+	{op: []byte{0x39}, sized: true},                          // cmp m, r
+	{op: []byte{0x85}, sized: true},                          // test m, r
+	{op: []byte{0x83}, imm8: true, sized: true},              // group 1 m, imm8 (reg field: the op)
+	{op: []byte{0xff}, sized: true},                          // inc/dec m (reg field 0/1)
+	{op: []byte{0x0f, 0xb6}, sized: true},                    // movzx r, m8
+	{op: []byte{0x0f, 0xbf}, sized: true},                    // movsx r, m16
+	{op: []byte{0x63}, sized: true},                          // movsxd r, m32
+	{op: []byte{0x0f, 0xaf}, sized: true},                    // imul r, m
+	{op: []byte{0x6b}, imm8: true, sized: true},              // imul r, m, imm8
+	{op: []byte{0xf7}, sized: true},                          // not/neg m (reg field 2/3)
+	{op: []byte{0x80}, imm8: true, byteOp: true},             // group 1 m8, imm8
 }
 
 // memOp appends a memory form: through RSP, a base register set just
@@ -104,20 +110,49 @@ var memOps = []struct {
 // an FS override.
 func (g *regOnlyGen) memOp(reg uint8) {
 	m := memOps[g.r.Intn(len(memOps))]
+	if m.ext > 0 {
+		reg = uint8(m.ext - 1)
+		if m.op[0] == 0x81 {
+			reg = uint8(g.r.Intn(8))
+		}
+	}
 	if m.op[0] == 0xff {
 		reg = uint8(g.r.Intn(2))
 	}
-	if m.op[0] == 0xf7 {
+	if m.op[0] == 0xf7 && !m.imm32 {
 		reg = 2 + uint8(g.r.Intn(2))
 	}
 	size := 1
 	if !m.byteOp {
 		size = []int{2, 4, 8, 8}[g.r.Intn(4)]
 	}
-	kind := g.r.Intn(5)
-	var base uint8
-	if kind == 1 { // a base register pointing into the data page
-		for base = g.reg(false); base == reg || base == RBP || base == R13 || base == R12; base = g.reg(false) {
+	kind := g.r.Intn(7)
+	if kind == 6 { // MOV with a moffs (A0-A3): no ModRM, never in a block
+		addr := uint64(wbData + g.r.Intn(0xf00))
+		op := 0xa0 + byte(g.r.Intn(4))
+		switch g.r.Intn(3) {
+		case 0: // 64-bit address
+			g.b = append(g.b, 0x48, op)
+			g.b = binary.LittleEndian.AppendUint64(g.b, addr)
+		case 1: // 32-bit address (67h)
+			g.b = append(g.b, 0x67, op)
+			g.b = binary.LittleEndian.AppendUint32(g.b, uint32(addr))
+		default: // 64-bit address, 32-bit operand
+			g.b = append(g.b, op|1)
+			g.b = binary.LittleEndian.AppendUint64(g.b, addr)
+		}
+		return
+	}
+	var base, index uint8
+	if kind == 5 { // an index register with a small value
+		for index = g.reg(false); index == reg || index == RSP; index = g.reg(false) {
+		}
+		g.modrmRR(4, nil, 0, index)
+		g.b[len(g.b)-1] = 0xb8 + index&7
+		g.b = binary.LittleEndian.AppendUint32(g.b, uint32(g.r.Intn(0x100)))
+	}
+	if kind == 1 || kind == 5 { // a base register pointing into the data page
+		for base = g.reg(false); base == reg || base == index || base == RBP || base == R13 || base == R12; base = g.reg(false) {
 		}
 		g.modrmRR(4, nil, 0, base)
 		g.b[len(g.b)-1] = 0xb8 + base&7
@@ -129,7 +164,7 @@ func (g *regOnlyGen) memOp(reg uint8) {
 	if size == 2 {
 		g.b = append(g.b, 0x66)
 	}
-	rex := rex(size == 8, reg, 0, base)
+	rex := rex(size == 8, reg, index, base)
 	if rex != 0x40 || g.r.Intn(3) == 0 {
 		g.b = append(g.b, rex)
 	}
@@ -138,11 +173,19 @@ func (g *regOnlyGen) memOp(reg uint8) {
 	if m.imm8 {
 		imm = 1
 	}
+	if m.imm32 {
+		imm = 4
+		if size == 2 {
+			imm = 2
+		}
+	}
 	switch kind {
 	case 0, 4: // [rsp+disp8]
 		g.b = append(g.b, 1<<6|(reg&7)<<3|4, 0x24, byte(int8(-64+g.r.Intn(120))))
 	case 1: // [base+disp8]
 		g.b = append(g.b, 1<<6|(reg&7)<<3|base&7, byte(g.r.Intn(0x70)))
+	case 5: // [base+index*scale+disp8]
+		g.b = append(g.b, 1<<6|(reg&7)<<3|4, byte(g.r.Intn(4))<<6|(index&7)<<3|base&7, byte(g.r.Intn(0x70)))
 	case 2: // [rip+disp32] into the data page
 		g.b = append(g.b, (reg&7)<<3|5)
 		end := wbCode + len(g.b) + 4 + imm
@@ -158,7 +201,7 @@ func (g *regOnlyGen) memOp(reg uint8) {
 		}
 		g.b = binary.LittleEndian.AppendUint32(g.b, uint32(a))
 	}
-	if m.imm8 {
+	for i := 0; i < imm; i++ {
 		g.b = append(g.b, byte(g.r.Intn(256)))
 	}
 }
@@ -283,12 +326,14 @@ func (g *regOnlyGen) one() {
 		default:
 			g.b = append(g.b, []byte{0x48, 0x99}[g.r.Intn(2):]...)
 		}
-	case 17: // what a block refuses: NOP m, an RSP operand
-		switch g.r.Intn(2) {
+	case 17: // NOP m (copied), an RSP operand (refused), a hint NOP (refused)
+		switch g.r.Intn(3) {
 		case 0:
 			g.b = append(g.b, 0x0f, 0x1f, 0x44, 0x00, 0x00)
-		default:
+		case 1:
 			g.modrmRR(8, []byte{0x89}, RSP, reg) // mov reg, rsp
+		default:
+			g.b = append(g.b, 0x0f, 0x1e, 0xc0|reg&7) // hint NOP, 0F 1E /r
 		}
 	case 18, 19, 20, 21:
 		g.memOp(reg)
@@ -319,6 +364,9 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 		if jcc {
 			// jcc +1: taken to the second HLT, not taken to the first.
 			g.b = append(g.b, 0x70|byte(r.Intn(16)), 0x01)
+			if r.Intn(8) == 0 {
+				g.b[len(g.b)-2] = 0xeb // jmp +1
+			}
 		}
 		g.b = append(g.b, 0xf4, 0xf4)
 		code := g.b
@@ -336,7 +384,7 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 		// The memory the programs use: the stack, FS:stack, the data
 		// page and the one after it, the code page's second half.
 		windows := [][2]int{{wbStackTop - 0x100, wbStackTop + 0x100}, {nativeFSBase + wbStackTop - 0x100, nativeFSBase + wbStackTop + 0x100},
-			{wbData, wbData + 0x1010}, {wbCode + 0x800, wbCode + 0x900}}
+			{wbData, wbData + 0x2000}, {wbCode + 0x800, wbCode + 0x900}}
 		var mem [][]byte
 		for _, w := range windows {
 			b := make([]byte, w[1]-w[0])
@@ -373,6 +421,9 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 		var instret uint64
 		for run := 0; run < 3; run++ {
 			start(c)
+			if run == 2 && iter%3 == 0 {
+				c.flushTLB(true) // accesses in blocks miss, and leave them
+			}
 			before := c.Instret()
 			if ex := c.Run(before + 1000); ex.Kind != ExitHalt {
 				t.Fatalf("iter %d run %d: exit %v at %#x (% x)", iter, run, ex.Kind, c.RIP(), code)
@@ -497,9 +548,11 @@ func TestNativeFlagPlan(t *testing.T) {
 		{"imul at the end is cut", []step{mk("add"), mk("imul")}, nil, want{1, false, true, false, nil}},
 		{"imul then add", []step{mk("imul"), mk("add")}, nil, want{2, false, true, false, nil}},
 		{"shr 1 defines OF", []step{mk("shr", 1)}, nil, want{1, false, true, true, nil}},
-		{"shr 3 at the end is cut", []step{mk("mov"), mk("shr", 3)}, nil, want{1, false, false, false, nil}},
+		{"shr 3: OF set as the interpreter sets it", []step{mk("mov"), mk("shr", 3)}, nil, want{2, false, true, true, nil}},
 		{"shr 0 changes nothing", []step{mk("shr", 64)}, nil, want{1, false, false, false, nil}},
-		{"seto after shr 3 stops", []step{mk("shr", 3), mk("seto"), mk("add")}, nil, want{0, false, false, false, nil}},
+		{"seto after shr 3 reads the fixed OF", []step{mk("shr", 3), mk("seto"), mk("add")}, nil, want{3, false, true, false, nil}},
+		{"seto after imul reads OF, which IMUL defines", []step{mk("imul"), mk("seto"), mk("add")}, nil, want{3, false, true, false, nil}},
+		{"jne after imul would read an undefined ZF", []step{mk("imul")}, mk("jne"), want{}},
 		{"jne reads ZF from entry", []step{mk("mov")}, mk("jne"), want{1, true, false, false, nil}},
 		{"jne after add", []step{mk("add")}, mk("jne"), want{1, false, true, false, nil}},
 	}
