@@ -102,11 +102,16 @@ type nativeBlock struct {
 // nativeExit is what a block's exit retired: its instructions, the
 // offset from the head's RIP of the next one, and the flags (flagsOut:
 // the block wrote flags before it, taken from c.native.flags; clearAF:
-// the last writer of AF left it undefined, the interpreter's 0).
+// the last writer of AF left it undefined, the interpreter's 0). The
+// exits numbered 2+i are before a memory access (the interpreter runs
+// it) or after a Jcc taken.
 type nativeExit struct {
 	count             uint8
-	off               uint16
+	accesses          uint8 // memory accesses the block made before it
 	flagsOut, clearAF bool
+	taken             bool // a Jcc taken, not a memory access left to the interpreter
+	off               int32
+	next              *inst // the instruction at off, once found in the head's page
 }
 
 // nativeTier is a CPU's native blocks and their host code.
@@ -269,10 +274,21 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 		if o+uint64(x.len) > pageSize {
 			break
 		}
+		// A branch stays in the block when its target is in the same
+		// page (so canonical, and found in pg after the block): a Jcc
+		// leaves it when taken and goes on when not, a JMP ends it.
+		inPage := false
+		if t := int64(o) + int64(x.len) + x.imm; nativeJcc(x) && t >= 0 && t < pageSize {
+			inPage = true
+		}
+		if inPage && x86asm.Op(x.op) != x86asm.JMP {
+			run[n] = x
+			n++
+			o += uint64(x.len)
+			continue
+		}
 		if !nativeCopyable(x) || !c.nativeBytesOK(pg, o, x) || !c.nativeBytesMatch(pg, o, x) || !c.nativeRewritable(pg, o, x) {
-			// A Jcc ends the block when its target is in the same
-			// page (so canonical, and found in pg after the block).
-			if t := int64(o) + int64(x.len) + x.imm; nativeJcc(x) && t >= 0 && t < pageSize {
+			if inPage {
 				jcc = x
 			}
 			break
@@ -318,21 +334,36 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 	for i, x := range run[:plan.n] {
 		offs[i+1] = offs[i] + uint16(x.len)
 	}
+	accessesBefore := func(n int) uint8 {
+		k := uint8(0)
+		for _, x := range run[:n] {
+			if _, acc := nativeAccess(x); acc != 0 {
+				k++
+			}
+		}
+		return k
+	}
 	b.ushift = c.ushift
 	b.flagsIn = plan.flagsIn
 	b.end = plan.end
-	b.end.off = offs[plan.n]
+	b.end.off = int32(offs[plan.n])
+	b.end.accesses = accessesBefore(plan.n)
 	b.exits = plan.exits
 	for i := range b.exits {
-		b.exits[i].off = offs[b.exits[i].count]
+		e := &b.exits[i]
+		e.off = int32(offs[e.count])
+		e.accesses = accessesBefore(int(e.count))
+		if e.taken {
+			e.off += int32(run[e.count-1].imm)
+		}
 	}
 	b.count = uint8(plan.n)
 	if jcc != nil {
 		b.count++
 		b.end.count++
 		b.hasJcc = true
-		b.end.off += uint16(jcc.len)
-		b.takenOff = int32(b.end.off) + int32(jcc.imm)
+		b.end.off += int32(jcc.len)
+		b.takenOff = b.end.off + int32(jcc.imm)
 	}
 	b.code = code
 	c.native.made++
@@ -341,7 +372,7 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 // nativeRun runs b's host code from the head's RIP, and moves the
 // guest's flags in and out; it returns the instructions retired, the
 // offset from the head's RIP of the next one, and the block's slot for
-// that instruction (its end or its branch target; nil for an early exit).
+// that instruction.
 func (c *CPU) nativeRun(b *nativeBlock, rip uint64) (uint64, int64, **inst) {
 	if b.flagsIn {
 		c.native.flags = flagsPair(c.rflags())
@@ -351,19 +382,19 @@ func (c *CPU) nativeRun(b *nativeBlock, rip uint64) (uint64, int64, **inst) {
 	x := &b.end
 	off := int64(x.off)
 	next := &b.fall
-	accesses := len(b.exits)
 	switch {
 	case r == 1:
 		off = int64(b.takenOff)
 		next = &b.taken
 	case r >= 2:
-		next = nil
 		x = &b.exits[r-2]
 		off = int64(x.off)
-		accesses = int(r - 2)
-		c.native.misses++
+		next = &x.next
+		if !x.taken {
+			c.native.misses++
+		}
 	}
-	c.native.accesses += uint64(accesses)
+	c.native.accesses += uint64(x.accesses)
 	if x.flagsOut {
 		f := pairFlags(c.native.flags)
 		if x.clearAF {
@@ -699,6 +730,23 @@ func nativePlanFlags(run []*inst, jcc *inst) flagPlan {
 	}
 	record(0)
 	for i, x := range run {
+		if nativeJcc(x) {
+			// A Jcc the block goes on past: taken, it leaves, and the
+			// guest may look at the flags there.
+			r := condFlags[condOf[x.op]>>1]
+			if undef != 0 {
+				return best
+			}
+			if r&^written != 0 {
+				readsFirst = true
+			}
+			e := at(i + 1)
+			e.taken = true
+			exits = append(exits[:len(exits):len(exits)], e)
+			partial = partial || partialNow()
+			record(i + 1)
+			continue
+		}
 		if _, acc := nativeAccess(x); acc != 0 {
 			if undef != 0 {
 				return best
@@ -789,17 +837,28 @@ func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan 
 	if used&(1<<RDI) != 0 {
 		h.load(RDI, RDI, 8*RDI)
 	}
-	var misses []nativeScratchRegs
+	// stubs are the exits 2+k: a memory access left to the
+	// interpreter (its scratch registers to restore), or a Jcc taken.
+	type stub struct {
+		taken bool
+		sr    nativeScratchRegs
+	}
+	var stubs []stub
 	p := pg.pn<<12 + off
 	o := uint64(0)
 	for i, x := range run {
 		raw := c.ram[p+o : p+o+uint64(x.len)]
 		o += uint64(x.len)
+		if nativeJcc(x) {
+			h.jcc(condOf[x.op], labelMiss+len(stubs))
+			stubs = append(stubs, stub{taken: true})
+			continue
+		}
 		if _, acc := nativeAccess(x); acc != 0 {
-			if !c.nativeEmitAccess(h, &d, x, raw, acc, scratch[i], int32(o), labelMiss+len(misses)) {
+			if !c.nativeEmitAccess(h, &d, x, raw, acc, scratch[i], int32(o), labelMiss+len(stubs)) {
 				return nil, false
 			}
-			misses = append(misses, scratch[i])
+			stubs = append(stubs, stub{sr: scratch[i]})
 		} else {
 			h.b = append(h.b, raw...)
 		}
@@ -814,7 +873,7 @@ func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan 
 			nativeFixOF(h, x)
 		}
 	}
-	labels := make([]int, labelMiss+len(misses))
+	labels := make([]int, labelMiss+len(stubs))
 	if jcc != nil {
 		if x86asm.Op(jcc.op) == x86asm.JMP {
 			h.jmp(labelTaken)
@@ -827,13 +886,15 @@ func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan 
 	labels[labelTaken] = len(h.b)
 	h.b = append(h.b, 0x6a, 1) // push 1
 	h.jmp(labelExit)
-	for k, sr := range misses {
+	for k, st := range stubs {
 		labels[labelMiss+k] = len(h.b)
-		h.pop(RAX)
-		h.b = append(h.b, restoreFlagsAX...)
-		h.pop(sr.u)
-		h.pop(sr.t)
-		h.pop(sr.s)
+		if !st.taken {
+			h.pop(RAX)
+			h.b = append(h.b, restoreFlagsAX...)
+			h.pop(st.sr.u)
+			h.pop(st.sr.t)
+			h.pop(st.sr.s)
+		}
 		h.b = append(h.b, 0x6a, byte(2+k)) // push 2+k
 		h.jmp(labelExit)
 	}
