@@ -3,7 +3,7 @@
 //
 //	stub [--kernel PATH] [--append STRING] [--listen ADDR|none] [--wait]
 //	     [--break-on LIST] [--serial stdio|PATH|none] [--memory SIZE]
-//	     [--trace-int FILE]
+//	     [--trace-int FILE] [--native=false]
 package main
 
 import (
@@ -12,8 +12,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
+
+// stubGCPercent is the stub's GOGC (see main).
+const stubGCPercent = 25
 
 func main() {
 	opts, err := parseArgs(os.Args[1:], os.Stderr)
@@ -23,6 +27,14 @@ func main() {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "stub: %v\n", err)
 		os.Exit(2)
+	}
+	// The guest's RAM is most of the heap and holds no pointers; at the
+	// default GOGC the garbage of decoding and translating guest code
+	// could grow as large as the RAM before a collection. A Debian boot
+	// in 256 MB (AMD EPYC): 239 MB resident at 100, QEMU's 229 MB, and
+	// 220 MB at 25, in the same time. GOGC in the environment wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(stubGCPercent)
 	}
 	// SIGTERM as ^C: close the listener (removing a unix socket) and exit.
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -120,6 +120,7 @@ type nativeTier struct {
 	arena  *execArena
 	blocks []nativeBlock
 	free   []uint32 // released entries of blocks
+	host   hostCode // nativeEmit's buffer
 	// poison (tests) gives, for an instruction, flags for each block to
 	// flip right after it: the ones the SDM leaves undefined, from the
 	// test's own table. A plan that lets the guest see one then fails
@@ -717,6 +718,8 @@ type flagPlan struct {
 func nativePlanFlags(run []*inst, jcc *inst) flagPlan {
 	var written, undef uint64
 	readsFirst, partial, afZero := false, false, false
+	// exits grows by appends: a plan recorded earlier holds a shorter
+	// prefix, whose elements later appends do not change.
 	var exits []nativeExit
 	best := flagPlan{}
 	// What the block did not write at an exit that stores flags must
@@ -742,7 +745,7 @@ func nativePlanFlags(run []*inst, jcc *inst) flagPlan {
 			}
 			e := at(i + 1)
 			e.taken = true
-			exits = append(exits[:len(exits):len(exits)], e)
+			exits = append(exits, e)
 			partial = partial || partialNow()
 			record(i + 1)
 			continue
@@ -751,7 +754,7 @@ func nativePlanFlags(run []*inst, jcc *inst) flagPlan {
 			if undef != 0 {
 				return best
 			}
-			exits = append(exits[:len(exits):len(exits)], at(i))
+			exits = append(exits, at(i))
 			partial = partial || partialNow()
 		}
 		e := nativeEffect(x)
@@ -823,7 +826,12 @@ func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan 
 		labelTaken
 		labelMiss // + k
 	)
-	h := &hostCode{}
+	// The buffer is the tier's, reused: a boot translates some 24,000
+	// blocks, and their buffers were most of its garbage, which with
+	// the guest's RAM in the heap is not collected before it is as
+	// large again.
+	h := &c.native.host
+	h.b, h.fixups = h.b[:0], h.fixups[:0]
 	h.push(RDI)
 	if plan.flagsIn {
 		h.load(RAX, RDI, d.flags)
