@@ -427,10 +427,17 @@ func (c *CPU) runLinked(limit uint64) {
 				if slot != nil {
 					*slot = nx
 				}
+				if nx != nil {
+					// What follows a cut, or a branch first taken
+					// here, heads a block of its own: link, which
+					// marks heads, sees no block's exits.
+					c.nativeMark(nx, pg)
+				}
 			}
 			if nx == nil {
 				nx = c.fetch()
 				pg = c.fetchPage
+				c.nativeMark(nx, pg)
 			}
 			in = nx
 			continue
