@@ -12,9 +12,7 @@ import (
 // Every shift/rotate by imm, 32/64 bits, counts 2..w-1, every register but RSP:
 // native block result (regs, flags) == interpreter.
 func TestNativeFixOFExhaustive(t *testing.T) {
-	if !nativeSupported {
-		t.Skip()
-	}
+	requireNativeTier(t)
 	r := rand.New(rand.NewSource(7))
 	nat, _ := newWB(t, nil)
 	ref, _ := newWB(t, nil)

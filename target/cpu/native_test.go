@@ -5,12 +5,27 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand"
+	"os"
 	"testing"
 
 	"vmapstack/target/x86"
 
 	"golang.org/x/arch/x86/x86asm"
 )
+
+// requireNativeTier skips a test of the native tier where the host has
+// none (not linux/amd64, or no LAHF in 64-bit mode); CI's
+// VMAPSTACK_REQUIRE_TOOLS=1 makes that a failure, as for a missing tool.
+func requireNativeTier(t *testing.T) {
+	t.Helper()
+	if nativeSupported {
+		return
+	}
+	if os.Getenv("VMAPSTACK_REQUIRE_TOOLS") == "1" {
+		t.Fatal("no native tier on this host (linux/amd64 with LAHF in 64-bit mode), and VMAPSTACK_REQUIRE_TOOLS=1")
+	}
+	t.Skip("no native tier on this host; VMAPSTACK_REQUIRE_TOOLS=1 makes this a failure")
+}
 
 // regOnlyGen writes random register-form instructions (the native tier's
 // whole repertoire, and some it must refuse: RSP, SPL, LOCK, memory
@@ -358,9 +373,7 @@ func (g *regOnlyGen) one() {
 // marked on the first run, translated on the second and run as host code
 // on the third.
 func TestNativeMatchesInterpreter(t *testing.T) {
-	if !nativeSupported {
-		t.Skip("no native tier on this host")
-	}
+	requireNativeTier(t)
 	r := rand.New(rand.NewSource(1))
 	var blocks, jccs, accesses, misses uint64
 	for iter := 0; iter < 3000; iter++ {
@@ -586,9 +599,7 @@ func TestNativeFlagPlan(t *testing.T) {
 // TestNativeRunStopsOnLimit: a block is not entered when it would run
 // past the limit, so Run's instruction limit stays exact.
 func TestNativeRunStopsOnLimit(t *testing.T) {
-	if !nativeSupported {
-		t.Skip("no native tier on this host")
-	}
+	requireNativeTier(t)
 	// loop: jmp +0; 8 x add rax, rbx; jmp loop
 	code := []byte{0xeb, 0x00}
 	for i := 0; i < 8; i++ {
