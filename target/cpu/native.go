@@ -24,8 +24,9 @@ import (
 // the instruction, and the interpreter runs it, faults included. What is
 // not copied: RSP as a register operand (it is the host's stack; as a
 // memory base the guest's is read from c.gpr), RIP-relative LEA, LOCK
-// and REP, branches (a Jcc ending the block is re-encoded to leave it),
-// and anything else that can fault; so the instruction count advances by
+// and REP, branches out of the page (a Jcc or JMP within it is
+// re-encoded: a JMP ends the block, a Jcc leaves it when taken), and
+// anything else that can fault; so the instruction count advances by
 // what ran.
 //
 // What the host computes that the interpreter computes otherwise: the
