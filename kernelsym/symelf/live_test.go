@@ -57,7 +57,7 @@ func symbolsOf(t *testing.T, f *elf.File) []Symbol {
 // file: Build makes none).
 func TestGDBLiveTarget(t *testing.T) {
 	if testtool.Short() {
-		t.Skip("builds and runs the stub")
+		t.Skip("short mode (testtool.Short: off under VMAPSTACK_REQUIRE_TOOLS=1): builds and runs the stub")
 	}
 	gdb := testtool.Require(t, "gdb")
 	kf, err := elf.NewFile(bytes.NewReader(kernelimg.ELF))

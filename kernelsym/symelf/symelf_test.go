@@ -327,7 +327,7 @@ func TestGDBNoTargetReadsZeros(t *testing.T) {
 // last one is found.
 func TestGDBLoad150k(t *testing.T) {
 	if testtool.Short() {
-		t.Skip("times gdb on a large file")
+		t.Skip("short mode (testtool.Short: off under VMAPSTACK_REQUIRE_TOOLS=1): times gdb on a large file")
 	}
 	gdb := testtool.Require(t, "gdb")
 	syms, secs := synthetic(150000)
