@@ -416,11 +416,12 @@ func (c *CPU) runLinked(limit uint64) {
 			}
 			// The next instruction: the one the block found before,
 			// or from the head's code page when it is in the same page
-			// (a block's Jcc targets are).
+			// (a block's Jcc targets are; a CALL's or RET's target
+			// may be anywhere).
 			if slot != nil {
 				nx = *slot
 			}
-			if o := int64(from&0xfff) + off; nx == nil && o < pageSize && pg != nil {
+			if o := int64(from&0xfff) + off; nx == nil && o >= 0 && o < pageSize && pg != nil {
 				if nx = pg.inst(uint64(o)); nx != nil && nx.mode != 64 {
 					nx = nil
 				}
@@ -525,7 +526,7 @@ func (c *CPU) link(in *inst, from uint64, nx *inst) {
 	if c.rip == from+uint64(in.len) {
 		if lf := c.lin(CS, from); lf>>12 == (lf+uint64(in.len))>>12 {
 			in.succ = nx
-			if c.native.on && in.cls != clsNative && !nativeCopyable(in) {
+			if c.native.on && in.cls != clsNative && (!nativeCopyable(in) || nativeEndsBlock(in)) {
 				c.nativeMark(nx, c.fetchPage) // the head of a run a block may take
 			}
 		}

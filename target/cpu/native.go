@@ -21,13 +21,16 @@ import (
 // as the interpreter finds it (nativeEmitAccess); where that path does
 // not allow the access (a miss, a page crossing, decoded code in the
 // page, a watchpoint, memory that is not RAM), the block leaves before
-// the instruction, and the interpreter runs it, faults included. What is
-// not copied: RSP as a register operand (it is the host's stack; as a
-// memory base the guest's is read from c.gpr), RIP-relative LEA, LOCK
-// and REP, branches out of the page (a Jcc or JMP within it is
-// re-encoded: a JMP ends the block, a Jcc leaves it when taken), and
-// anything else that can fault; so the instruction count advances by
-// what ran.
+// the instruction, and the interpreter runs it, faults included. The
+// stack operations PUSH r64, POP r64, CALL rel32 and RET are made the
+// same way on the guest's RSP, which stays in c.gpr (nativeEmitStack),
+// and so are ADD and SUB RSP, imm; CALL and RET end a block, which then
+// leaves for the call's target or the popped address. What is not
+// copied: RSP as another register operand (it is the host's stack),
+// RIP-relative LEA, LOCK and REP, other branches out of the page (a Jcc
+// or JMP within it is re-encoded: a JMP ends the block, a Jcc leaves it
+// when taken), and anything else that can fault; so the instruction
+// count advances by what ran.
 //
 // What the host computes that the interpreter computes otherwise: the
 // flags the SDM leaves undefined. The interpreter defines them (AF=0
@@ -111,8 +114,11 @@ type nativeExit struct {
 	accesses          uint8 // memory accesses the block made before it
 	flagsOut, clearAF bool
 	taken             bool // a Jcc taken, not a memory access left to the interpreter
-	off               int32
-	next              *inst // the instruction at off, once found in the head's page
+	// ret: the block ended with a RET, whose target its code left in
+	// c.native.rip; off is not used.
+	ret  bool
+	off  int32
+	next *inst // the instruction at off, once found in the head's page
 }
 
 // nativeTier is a CPU's native blocks and their host code.
@@ -298,6 +304,9 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 		run[n] = x
 		n++
 		o += uint64(x.len)
+		if nativeEndsBlock(x) {
+			break
+		}
 	}
 	plan := nativePlanFlags(run[:n], jcc)
 	length := plan.n // with the branch that ends it, if it fits
@@ -350,6 +359,14 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 	b.end = plan.end
 	b.end.off = int32(offs[plan.n])
 	b.end.accesses = accessesBefore(plan.n)
+	if plan.n > 0 {
+		switch x := run[plan.n-1]; nativeStackOp(x) {
+		case stackCall:
+			b.end.off += int32(x.imm) // its target
+		case stackRet:
+			b.end.ret = true
+		}
+	}
 	b.exits = plan.exits
 	for i := range b.exits {
 		e := &b.exits[i]
@@ -395,6 +412,9 @@ func (c *CPU) nativeRun(b *nativeBlock, rip uint64) (uint64, int64, **inst) {
 		if !x.taken {
 			c.native.misses++
 		}
+	}
+	if r == 0 && x.ret {
+		off, next = int64(c.native.rip-rip), nil
 	}
 	c.native.accesses += uint64(x.accesses)
 	if x.flagsOut {
@@ -451,6 +471,23 @@ func nativeAccess(in *inst) (ok bool, acc uint8) {
 	}
 	if in.rep != 0 {
 		return false, 0
+	}
+	switch op {
+	case x86asm.PUSH, x86asm.POP, x86asm.CALL, x86asm.RET:
+		k := nativeStackOp(in)
+		if k == stackNone {
+			return false, 0
+		}
+		if _, ok := nativeScratch(in); !ok {
+			return false, 0
+		}
+		if k == stackPop || k == stackRet {
+			return true, accRead
+		}
+		return true, accWrite
+	}
+	if nativeRSPAdjust(in) {
+		return true, 0
 	}
 	for i := 0; i < int(in.nargs); i++ {
 		a := &in.args[i]
@@ -517,6 +554,63 @@ func nativeAccess(in *inst) (ok bool, acc uint8) {
 	return true, acc
 }
 
+// The stack operations a block runs (nativeEmitStack), each with one
+// 8-byte access at RSP-8 (a push) or RSP (a pop), after which RSP moves
+// by 8. CALL and RET end a block: CALL at its target, RET at the address
+// it pops.
+const (
+	stackNone = iota
+	stackPush // PUSH r64
+	stackPop  // POP r64
+	stackCall // CALL rel32
+	stackRet  // RET (C3)
+)
+
+// nativeStackOp is in's stack operation, if a block runs it: the 64-bit
+// forms only (66h makes them 16-bit: inst.stackSize), and not PUSH or POP
+// of RSP, whose value is the host's stack in a block.
+func nativeStackOp(in *inst) uint8 {
+	if in.mode != 64 || in.stackSize() != 8 || in.rep != 0 {
+		return stackNone
+	}
+	a := &in.args[0]
+	switch x86asm.Op(in.op) {
+	case x86asm.PUSH, x86asm.POP:
+		if in.nargs != 1 || a.kind != argReg || a.size != 8 || a.reg >= 16 || a.reg == RSP {
+			return stackNone
+		}
+		if x86asm.Op(in.op) == x86asm.PUSH {
+			return stackPush
+		}
+		return stackPop
+	case x86asm.CALL:
+		if in.nargs == 1 && a.kind == argImm {
+			return stackCall
+		}
+	case x86asm.RET:
+		if in.nargs == 0 {
+			return stackRet
+		}
+	}
+	return stackNone
+}
+
+// nativeEndsBlock says whether a block ends after in: CALL and RET, whose
+// next instruction is elsewhere.
+func nativeEndsBlock(in *inst) bool {
+	k := nativeStackOp(in)
+	return k == stackCall || k == stackRet
+}
+
+// nativeRSPAdjust says whether in is ADD or SUB RSP, imm: a block runs it
+// on the guest's RSP in the state (nativeEmit), with the same flags.
+func nativeRSPAdjust(in *inst) bool {
+	op := x86asm.Op(in.op)
+	return (op == x86asm.ADD || op == x86asm.SUB) && in.nargs == 2 && in.rep == 0 &&
+		in.args[0].kind == argReg && in.args[0].reg == RSP && in.args[0].size == 8 &&
+		in.args[1].kind == argImm && in.imm == int64(int32(in.imm))
+}
+
 // nativeMemOps are the operations a block runs with a memory operand: the
 // loads, stores and ALU forms of ordinary code. Not LOCK (refused by
 // nativeBytesOK), XCHG (locked), CMOVcc (reads even when false), shifts.
@@ -564,6 +658,16 @@ func (c *CPU) nativeBytesOK(pg *codePage, off uint64, in *inst) bool {
 func (c *CPU) nativeRewritable(pg *codePage, off uint64, x *inst) bool {
 	if _, acc := nativeAccess(x); acc == 0 {
 		return true
+	}
+	switch nativeStackOp(x) {
+	case stackNone:
+	case stackCall:
+		// The target's offset from the head, whatever the head's
+		// offset in the page, in 32 bits (nativeExit.off).
+		t := int64(off) + int64(x.len) + x.imm
+		return t > -1<<31+pageSize && t < 1<<31-pageSize
+	default:
+		return true // made by nativeEmitStack, not rewritten
 	}
 	sr, ok := nativeScratch(x)
 	if !ok {
@@ -636,6 +740,10 @@ var nativeFlagEffect = func() (t [x86asm.XTEST + 1]flagEffect) {
 	for _, op := range []x86asm.Op{x86asm.MOV, x86asm.MOVZX, x86asm.MOVSX, x86asm.MOVSXD, x86asm.LEA,
 		x86asm.NOT, x86asm.XCHG, x86asm.BSWAP, x86asm.CBW, x86asm.CWDE, x86asm.CDQE,
 		x86asm.CWD, x86asm.CDQ, x86asm.CQO, x86asm.NOP} {
+		t[op] = none
+	}
+	// The forms nativeStackOp accepts; the others nativeAccess refuses.
+	for _, op := range []x86asm.Op{x86asm.PUSH, x86asm.POP, x86asm.CALL, x86asm.RET} {
 		t[op] = none
 	}
 	for _, op := range []x86asm.Op{x86asm.ADD, x86asm.SUB, x86asm.CMP, x86asm.NEG} {
@@ -863,11 +971,28 @@ func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan 
 			stubs = append(stubs, stub{taken: true})
 			continue
 		}
-		if _, acc := nativeAccess(x); acc != 0 {
+		if k := nativeStackOp(x); k != stackNone {
+			c.nativeEmitStack(h, &d, x, k, scratch[i], int32(o), labelMiss+len(stubs))
+			stubs = append(stubs, stub{sr: scratch[i]})
+		} else if _, acc := nativeAccess(x); acc != 0 {
 			if !c.nativeEmitAccess(h, &d, x, raw, acc, scratch[i], int32(o), labelMiss+len(stubs)) {
 				return nil, false
 			}
 			stubs = append(stubs, stub{sr: scratch[i]})
+		} else if nativeRSPAdjust(x) {
+			// ADD or SUB qword [state+8*RSP], imm32: the flags of
+			// ADD or SUB RSP, imm.
+			ext := uint8(0)
+			if x86asm.Op(x.op) == x86asm.SUB {
+				ext = 5
+			}
+			h.push(RAX)
+			h.load(RAX, RSP, 8)
+			h.rex(true, 0, 0, RAX, false)
+			h.b = append(h.b, 0x81)
+			h.mem(ext, RAX, 8*RSP)
+			h.b = binary.LittleEndian.AppendUint32(h.b, uint32(int32(x.imm)))
+			h.pop(RAX)
 		} else {
 			h.b = append(h.b, raw...)
 		}
@@ -1077,10 +1202,33 @@ func (c *CPU) nativeEmitAccess(h *hostCode, d *nativeDisps, in *inst, raw []byte
 	}
 	h.b = append(h.b, saveFlagsAX...) // the lookup changes the flags
 	h.push(RAX)
-	const state = 32 // [rsp+32]: the state, above the flags, u, t, s
-	if in.mseg == FS || in.mseg == GS {
+	c.nativeEmitLookup(h, d, sr, acc, in.msize, in.mseg, miss)
+	h.pop(RAX)
+	h.b = append(h.b, restoreFlagsAX...)
+	h.pop(u)
+	h.pop(t)
+	h.b = append(h.b, rewritten...)
+	h.pop(s)
+	return true
+}
+
+// nativeAccessState is where a memory access's host code finds the
+// state (&c.gpr) while it looks the address up: above the flags, u, t
+// and s it pushed.
+const nativeAccessState = 32
+
+// nativeEmitLookup appends the TLB lookup of the guest's linear address
+// in s, offset by segment seg's base (FS and GS; the others' is 0 in
+// 64-bit mode), for an access acc of size bytes, with the flags, u, t
+// and s pushed: s becomes the host address in c.ram, t the state, u is
+// free. Where the TLB's fast path does not allow the access, it jumps to
+// miss, with the stack as it found it.
+func (c *CPU) nativeEmitLookup(h *hostCode, d *nativeDisps, sr nativeScratchRegs, acc, size, seg uint8, miss int) {
+	s, t, u := sr.s, sr.t, sr.u
+	const state = nativeAccessState
+	if seg == FS || seg == GS {
 		h.load(t, RSP, state)
-		h.opMem64(0x03, s, t, d.segBase+8*int32(in.mseg)) // add s, [t+segBase]
+		h.opMem64(0x03, s, t, d.segBase+8*int32(seg)) // add s, [t+segBase]
 	}
 	// The TLB entry: t = &c.gpr + index*24, so the entry is [t+d.tlb].
 	var e tlbEntry
@@ -1101,11 +1249,11 @@ func (c *CPU) nativeEmitAccess(h *hostCode, d *nativeDisps, in *inst, raw []byte
 	h.mem(0, t, fast)
 	h.b = append(h.b, acc<<c.ushift)
 	h.jcc(ccE, miss)
-	if in.msize > 1 {
+	if size > 1 {
 		h.rex(false, s, 0, u, false)
 		h.b = append(h.b, 0x89, 0xc0|(s&7)<<3|u&7) // mov u32, s32
 		h.imm(false, 4, u, 0xfff)
-		h.imm(false, 7, u, int32(pageSize-uint64(in.msize)))
+		h.imm(false, 7, u, int32(pageSize-uint64(size)))
 		h.jcc(ccA, miss) // crosses into the next page
 	}
 	h.load(u, t, phys)
@@ -1124,13 +1272,85 @@ func (c *CPU) nativeEmitAccess(h *hostCode, d *nativeDisps, in *inst, raw []byte
 	}
 	h.load(t, RSP, state)
 	h.opMem64(0x03, s, t, d.ram) // s: the host address in c.ram
+}
+
+// nativeEmitStack appends a stack operation k (nativeStackOp) as host
+// code, its access made as nativeEmitAccess makes one: at RSP-8 for
+// PUSH and CALL, at RSP for POP and RET. Once the TLB's fast path
+// allows it, RSP moves by 8 in the state, and the value moves: the
+// register's to the stack (PUSH), the stack's to the register (POP), the
+// return address to the stack (CALL), the popped address to
+// c.native.rip (RET: the block's end takes the next RIP from there).
+// CALL's target and RET's popped address must be canonical, or the
+// block leaves before the instruction, and the interpreter raises the
+// #GP (SDM Vol. 2, CALL and RET: before anything is pushed or popped).
+// next is the offset from the head's RIP of the instruction after in.
+func (c *CPU) nativeEmitStack(h *hostCode, d *nativeDisps, in *inst, k uint8, sr nativeScratchRegs, next int32, miss int) {
+	s, t, u := sr.s, sr.t, sr.u // u is RAX
+	const state = nativeAccessState
+	h.push(s)
+	h.push(t)
+	h.push(u)
+	h.load(s, RSP, 24)
+	h.load(s, s, 8*RSP) // the guest's RSP
+	push := k == stackPush || k == stackCall
+	if push {
+		h.lea(s, s, noReg, 0, -8)
+	}
+	h.b = append(h.b, saveFlagsAX...)
+	h.push(RAX)
+	if k == stackCall {
+		h.load(u, RSP, state)
+		h.load(u, u, d.rip)
+		h.lea(u, u, noReg, 0, next+int32(in.imm)) // the target
+		nativeEmitCanonical(h, u, t, miss)
+	}
+	acc := uint8(accRead)
+	if push {
+		acc = accWrite
+	}
+	c.nativeEmitLookup(h, d, sr, acc, 8, SS, miss)
+	if k == stackRet {
+		h.load(u, s, 0) // the return address
+		nativeEmitCanonical(h, u, t, miss)
+		h.load(t, RSP, state)
+		h.store(t, d.rip, u)
+	}
+	// Nothing can leave the block now: RSP moves.
+	h.load(u, t, 8*RSP)
+	if push {
+		h.lea(u, u, noReg, 0, -8)
+	} else {
+		h.lea(u, u, noReg, 0, 8)
+	}
+	h.store(t, 8*RSP, u)
+	if k == stackCall {
+		h.load(u, t, d.rip)
+		h.lea(u, u, noReg, 0, next) // the return address
+		h.store(s, 0, u)
+	}
 	h.pop(RAX)
 	h.b = append(h.b, restoreFlagsAX...)
 	h.pop(u)
 	h.pop(t)
-	h.b = append(h.b, rewritten...)
+	switch k {
+	case stackPush:
+		h.store(s, 0, in.args[0].reg)
+	case stackPop:
+		h.load(in.args[0].reg, s, 0)
+	}
 	h.pop(s)
-	return true
+}
+
+// nativeEmitCanonical appends a check that r holds a canonical address
+// (bits 63-47 equal; 48-bit linear addresses), with scratch register t,
+// which jumps to miss if not. It changes the flags.
+func nativeEmitCanonical(h *hostCode, r, t uint8, miss int) {
+	h.op64(0x89, t, r) // mov t, r
+	h.shift(4, t, 16)  // shl t, 16
+	h.shift(7, t, 16)  // sar t, 16
+	h.op64(0x39, t, r) // cmp t, r
+	h.jcc(ccNE, miss)
 }
 
 // nativeRewriteOK decodes the rewritten instruction and requires that it

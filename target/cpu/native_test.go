@@ -230,7 +230,7 @@ func (g *regOnlyGen) one() {
 	// RSP only as a source (case 17): the memory forms go through it.
 	rsp := false
 	reg, rm := g.reg(rsp), g.reg(rsp)
-	switch k := g.r.Intn(23); k {
+	switch k := g.r.Intn(27); k {
 	case 0, 1, 2, 3: // ALU r/m, r: ADD OR ADC SBB AND SUB XOR CMP, TEST, MOV
 		ops := []byte{0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38, 0x84, 0x88}
 		op := ops[g.r.Intn(len(ops))]
@@ -361,6 +361,46 @@ func (g *regOnlyGen) one() {
 		if skip != 0 {
 			g.b = append(g.b, 0x01, 0xc0|byte(g.r.Intn(4))<<3|byte(g.r.Intn(4))) // add r32, r32 (eax..ebx)
 		}
+	case 23: // PUSH r64, POP r64 (50+r, 58+r), with REX.B or REX.W; PUSH RSP (refused)
+		op := byte(0x50)
+		if g.r.Intn(2) == 0 {
+			op = 0x58
+		}
+		r := g.reg(op == 0x50 && g.r.Intn(8) == 0)
+		switch {
+		case r >= 8:
+			g.b = append(g.b, 0x41)
+		case g.r.Intn(4) == 0:
+			g.b = append(g.b, 0x48) // REX.W: still 64-bit
+		}
+		g.b = append(g.b, op|r&7)
+	case 24: // ADD or SUB RSP, imm8 or imm32
+		v := int32(8 * (g.r.Intn(9) - 4))
+		ext := byte(0xc4) // add
+		if g.r.Intn(2) == 0 {
+			ext = 0xec // sub
+		}
+		if g.r.Intn(3) == 0 {
+			g.b = append(g.b, 0x48, 0x81, ext)
+			g.b = binary.LittleEndian.AppendUint32(g.b, uint32(v))
+		} else {
+			g.b = append(g.b, 0x48, 0x83, ext, byte(int8(v)))
+		}
+	case 25: // CALL to the next instruction; or a return address pushed and RET to it
+		if g.r.Intn(2) == 0 {
+			g.b = append(g.b, 0xe8, 0, 0, 0, 0)
+			return
+		}
+		r := g.reg(false)
+		push := []byte{0x50 | r&7}
+		if r >= 8 {
+			push = []byte{0x41, 0x50 | r&7}
+		}
+		// lea r, [rip+d]: d reaches past the push and the RET.
+		g.b = append(g.b, rex(true, r, 0, 0), 0x8d, (r&7)<<3|5)
+		g.b = binary.LittleEndian.AppendUint32(g.b, uint32(len(push)+1))
+		g.b = append(g.b, push...)
+		g.b = append(g.b, 0xc3)
 	default: // more of the common ones: ADD/SUB/CMP/XOR r64, r64
 		g.modrmRR(8, []byte{[]byte{0x01, 0x29, 0x39, 0x31, 0x89}[g.r.Intn(5)]}, reg, rm)
 	}
@@ -405,7 +445,7 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 
 		// The memory the programs use: the stack, FS:stack, the data
 		// page and the one after it, the code page's second half.
-		windows := [][2]int{{wbStackTop - 0x100, wbStackTop + 0x100}, {nativeFSBase + wbStackTop - 0x100, nativeFSBase + wbStackTop + 0x100},
+		windows := [][2]int{{wbStackTop - 0x400, wbStackTop + 0x400}, {nativeFSBase + wbStackTop - 0x100, nativeFSBase + wbStackTop + 0x100},
 			{wbData, wbData + 0x2000}, {wbCode + 0x800, wbCode + 0x900}}
 		var mem [][]byte
 		for _, w := range windows {
