@@ -261,7 +261,8 @@ var commandCases = []struct {
 		contains(t, out, fmt.Sprintf("instructions       %d\n", e.m.Instret()),
 			fmt.Sprintf("decode cache       hits %d", s.DecodeHits), fmt.Sprintf("misses %d", s.DecodeMisses),
 			fmt.Sprintf("TLB                misses %d", s.TLBMisses), "instructions/s     unknown",
-			fmt.Sprintf("native tier        blocks %d, runs %d, instructions %d", s.NativeBlocks, s.NativeRuns, s.NativeInstructions))
+			fmt.Sprintf("native tier        blocks %d, runs %d (%d from another block), instructions %d", s.NativeBlocks, s.NativeRuns,
+				s.NativeChained, s.NativeInstructions))
 	}},
 }
 

@@ -220,8 +220,8 @@ func (mon *Monitor) cmdStats(args []string, out io.Writer) error {
 	line("decode cache", fmt.Sprintf("hits %d (%s), misses %d, pages %d, invalidated %d", s.DecodeHits, pct(s.DecodeHits, look),
 		s.DecodeMisses, s.DecodePages, s.Invalidates))
 	line("TLB", fmt.Sprintf("misses %d (page walks), flushes %d", s.TLBMisses, s.TLBFlushes))
-	line("native tier", fmt.Sprintf("blocks %d, runs %d, instructions %d (%s)", s.NativeBlocks, s.NativeRuns,
-		s.NativeInstructions, pct(s.NativeInstructions, mon.m.Instret())))
+	line("native tier", fmt.Sprintf("blocks %d, runs %d (%d from another block), instructions %d (%s)", s.NativeBlocks, s.NativeRuns,
+		s.NativeChained, s.NativeInstructions, pct(s.NativeInstructions, mon.m.Instret())))
 	line("exceptions", fmt.Sprintf("%d in the history", len(mon.m.Events())))
 	return nil
 }

@@ -329,7 +329,7 @@ func TestMachineDeterministic(t *testing.T) {
 			if a.native && cmdline == "scenario=bench" && a.stats.NativeRuns == 0 {
 				t.Errorf("the native tier is on, and no block ran")
 			}
-			t.Logf("native tier: %d blocks, %d runs, %d instructions", a.stats.NativeBlocks, a.stats.NativeRuns, a.stats.NativeInstructions)
+			t.Logf("native tier: %d blocks, %d runs (%d chained), %d instructions", a.stats.NativeBlocks, a.stats.NativeRuns, a.stats.NativeChained, a.stats.NativeInstructions)
 			if a.stop.Kind != StopDebugExit || a.stop.Code != 0 {
 				t.Fatalf("%s: %s\n%s", cmdline, a.stop, a.console)
 			}

@@ -14,9 +14,10 @@ type Stats struct {
 	TLBMisses    uint64 // walks done through paging.Translate
 	TLBFlushes   uint64 // full flushes (CR3 writes, paging-mode changes)
 
-	// The native tier (native.go): blocks translated, blocks run, and
-	// the guest instructions they retired.
-	NativeBlocks, NativeRuns, NativeInstructions uint64
+	// The native tier (native.go): blocks translated, blocks run (of
+	// which NativeChained were entered from another block in host code),
+	// and the guest instructions they retired.
+	NativeBlocks, NativeRuns, NativeChained, NativeInstructions uint64
 }
 
 // CPU is one x86-64 logical processor. It is not safe for concurrent use,
@@ -217,7 +218,8 @@ func (c *CPU) Stats() Stats {
 	s := c.stats
 	s.Instructions = c.instret
 	s.DecodePages = c.ncode
-	s.NativeBlocks, s.NativeRuns, s.NativeInstructions = c.native.made, c.native.runs, c.native.instrs
+	s.NativeBlocks, s.NativeRuns, s.NativeInstructions = c.native.made, c.native.runs+c.native.chained, c.native.instrs
+	s.NativeChained = c.native.chained
 	if c.instret > s.DecodeMisses {
 		// Hits are not counted on the fast path: every retired
 		// instruction that was not decoded came from the cache.

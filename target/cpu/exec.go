@@ -396,7 +396,7 @@ func (c *CPU) runLinked(limit uint64) {
 				c.exec(in)
 				break
 			}
-			k, off, slot := c.nativeRun(b, from)
+			k, to, slot, cell := c.nativeRun(b, from, limit-n)
 			if k == 0 {
 				// It left before its first instruction, a memory
 				// access the TLB's fast path does not allow: that
@@ -406,7 +406,7 @@ func (c *CPU) runLinked(limit uint64) {
 				c.exec(in)
 				break
 			}
-			rip = from + uint64(off)
+			rip = to
 			c.next = rip
 			c.rip = rip
 			n += k
@@ -414,15 +414,14 @@ func (c *CPU) runLinked(limit uint64) {
 			if n >= limit || c.stop.Load() {
 				return
 			}
-			// The next instruction: the one the block found before,
-			// or from the head's code page when it is in the same page
-			// (a block's Jcc targets are; a CALL's or RET's target
-			// may be anywhere).
+			// The next instruction: the one the last block found
+			// before, or from the head's code page when it is in the
+			// same linear page (blocks chain only within a page).
 			if slot != nil {
 				nx = *slot
 			}
-			if o := int64(from&0xfff) + off; nx == nil && o >= 0 && o < pageSize && pg != nil {
-				if nx = pg.inst(uint64(o)); nx != nil && nx.mode != 64 {
+			if nx == nil && rip>>12 == from>>12 && pg != nil {
+				if nx = pg.inst(rip & 0xfff); nx != nil && nx.mode != 64 {
 					nx = nil
 				}
 				if slot != nil {
@@ -439,6 +438,8 @@ func (c *CPU) runLinked(limit uint64) {
 				nx = c.fetch()
 				pg = c.fetchPage
 				c.nativeMark(nx, pg)
+			} else if cell != nil {
+				c.nativeLink(cell, nx) // next time, the blocks go on in host code
 			}
 			in = nx
 			continue

@@ -43,10 +43,10 @@ import (
 // RFLAGS); AF, which nothing in a block reads, is set to the
 // interpreter's 0 at the exit (the afZero of nativeFlagEffect).
 //
-// Blocks are made on the second run of a run's head (a candidate the
-// links reached from something that is not one: link marks it), from the
-// instructions the interpreter decoded on the first, so cold code is
-// never translated; the bytes are decoded again as they are copied
+// Blocks are made on the nativeHotRuns-th run of a run's head (a
+// candidate the links reached from something that is not one: link
+// marks it), from the instructions the interpreter decoded before, so
+// cold code is never translated; the bytes are decoded again as they are copied
 // (nativeBytesMatch), so what was checked is what the host runs. A block
 // lives as long as its head: the head's class becomes clsNative, and a
 // write to the code page drops the page and releases its blocks. The
@@ -71,6 +71,14 @@ const nativeMaxLen = 64
 
 var _ = [1]struct{}{}[(2+nativeMaxLen)/128]
 
+// nativeHotRuns is the run of a head on which its block is made. A
+// translation costs some tens of microseconds (decoding again, the flag
+// plan, the host code, a pwrite into the arena), and much of a kernel's
+// boot runs once or a few times: a Debian boot made 34,781 blocks on
+// their second run, 21,577 on their 16th, and took 6.15-6.48 s against
+// 5.50-5.73 s with 32 (AMD EPYC, interleaved), with 8 MB less resident.
+const nativeHotRuns = 32
+
 // nativeMaxBlocks bounds the block table; it is emptied when full.
 const nativeMaxBlocks = 1 << 16
 
@@ -80,7 +88,7 @@ type nativeBlock struct {
 	head    *inst
 	page    *codePage // the head's
 	origCls uint8     // the head's class before it became clsNative
-	seen    uint8     // runs of the head before translation
+	seen    uint8     // runs of the head before translation (nativeHotRuns)
 	count   uint8     // guest instructions, the final Jcc included
 	// ushift is c.ushift when the block was made: its memory accesses
 	// use the TLB permissions of that privilege level.
@@ -100,7 +108,11 @@ type nativeBlock struct {
 	hasJcc      bool
 	takenOff    int32
 	exits       []nativeExit
-	code        uintptr
+	// code is the entry from nativeCall; chain the entry from another
+	// block (nativeEmit). cell is the index in c.native.cells of exit
+	// 0's cell; exit k's is cell+k.
+	code, chain uintptr
+	cell        uint32
 }
 
 // nativeExit is what a block's exit retired: its instructions, the
@@ -136,12 +148,34 @@ type nativeTier struct {
 	poison func(*inst) uint64
 	// flags is the RFLAGS image a block loads and stores: guest
 	// arithmetic flags at entry and the host's RFLAGS at exit; rip is
-	// the head's RIP, for RIP-relative operands.
+	// the head's RIP, for RIP-relative operands, moved to the next
+	// block's head by a chain (and set to the popped address by a RET).
 	flags, rip uint64
+	// nRun is the instructions retired by the blocks a call chained
+	// from, budget what the call may retire (the chain entries check
+	// it).
+	nRun, budget uint64
+	// cells holds, for each exit of each block (from the block's
+	// cell on), where the exit goes once its instructions are
+	// accounted: the block's way back to Go, or the chain entry of the
+	// block after it in the same code page (nativeLink). Blocks of one
+	// page are released together, so a cell never outlives the block it
+	// names. Cells are taken in order, and all given back by
+	// nativeFlush.
+	cells     []uintptr
+	cellsUsed int
+	// hot overrides nativeHotRuns when not 0 (tests translate on the
+	// second run).
+	hot uint8
+	// helpers are the TLB lookups blocks call (nativeLookupHelper), in
+	// the arena; helperFull: the arena had no room for one.
+	helpers    map[nativeLookupKey]uintptr
+	helperFull bool
 	// Stats: blocks made, blocks run, guest instructions they ran,
 	// memory accesses they made, and runs that left before one the
 	// TLB's fast path did not allow.
 	made, runs, instrs, accesses, misses, resets uint64
+	chained                                      uint64 // blocks entered from another block
 }
 
 // SetNativeTier turns the native tier on or off (where the host has one:
@@ -204,6 +238,8 @@ func (c *CPU) nativeFlush() {
 	}
 	clear(t.blocks)
 	t.blocks = t.blocks[:0]
+	t.cellsUsed = 0
+	clear(t.helpers)
 	t.free = t.free[:0]
 	if t.arena != nil {
 		t.arena.reset()
@@ -253,6 +289,22 @@ func (c *CPU) nativeRelease(pg *codePage) {
 	pg.native = nil
 }
 
+// nativeLink chains the exit whose cell is cell to nx, the instruction
+// after it in the same code page, when nx heads a translated block for
+// the privilege level the blocks run at.
+func (c *CPU) nativeLink(cell *uintptr, nx *inst) {
+	if nx.cls != clsNative {
+		return
+	}
+	if b := &c.native.blocks[nx.native]; b.code != 0 && b.ushift == c.ushift {
+		*cell = b.chain
+	}
+}
+
+// nativeCells is the size of the exits' cell table: a Debian boot's
+// blocks have some 200,000 exits.
+const nativeCells = 1 << 20
+
 // nativeOrigClass is the class a clsNative head stands for.
 func (c *CPU) nativeOrigClass(in *inst) uint8 {
 	return c.native.blocks[in.native].origCls
@@ -262,7 +314,11 @@ func (c *CPU) nativeOrigClass(in *inst) uint8 {
 // from page offset off on; on failure the head gets its class back.
 func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 	b.seen++
-	if b.seen < 2 {
+	hot := c.native.hot
+	if hot == 0 {
+		hot = nativeHotRuns
+	}
+	if b.seen < hot {
 		return
 	}
 	if pg == nil || pg.inst(off) != b.head {
@@ -330,15 +386,17 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 		}
 		c.native.arena = a
 	}
-	host, ok := c.nativeEmit(pg, off, run[:plan.n], jcc, &plan)
-	if !ok {
-		c.nativeGiveUp(b)
-		return
-	}
-	code, ok := c.native.arena.put(host)
-	if !ok {
-		c.nativeReset() // the arena is full
-		return
+	nexits := 2 + len(plan.exits)
+	if need := c.native.cellsUsed + nexits; need > len(c.native.cells) {
+		if need > nativeCells {
+			c.nativeReset() // the cells are used up
+			return
+		}
+		// The host code finds the cells through the slice in the
+		// state, so they may move.
+		grown := make([]uintptr, min(max(2*len(c.native.cells), 4096), nativeCells))
+		copy(grown, c.native.cells[:c.native.cellsUsed])
+		c.native.cells = grown
 	}
 	// The exits' offsets from the head.
 	offs := make([]uint16, plan.n+1)
@@ -354,80 +412,127 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 		}
 		return k
 	}
-	b.ushift = c.ushift
-	b.flagsIn = plan.flagsIn
-	b.end = plan.end
-	b.end.off = int32(offs[plan.n])
-	b.end.accesses = accessesBefore(plan.n)
+	var nb nativeBlock
+	nb.ushift = c.ushift
+	nb.end = plan.end
+	nb.end.off = int32(offs[plan.n])
+	nb.end.accesses = accessesBefore(plan.n)
 	if plan.n > 0 {
 		switch x := run[plan.n-1]; nativeStackOp(x) {
 		case stackCall:
-			b.end.off += int32(x.imm) // its target
+			nb.end.off += int32(x.imm) // its target
 		case stackRet:
-			b.end.ret = true
+			nb.end.ret = true
 		}
 	}
-	b.exits = plan.exits
-	for i := range b.exits {
-		e := &b.exits[i]
+	nb.exits = plan.exits
+	for i := range nb.exits {
+		e := &nb.exits[i]
 		e.off = int32(offs[e.count])
 		e.accesses = accessesBefore(int(e.count))
 		if e.taken {
 			e.off += int32(run[e.count-1].imm)
 		}
 	}
-	b.count = uint8(plan.n)
+	nb.count = uint8(plan.n)
 	if jcc != nil {
-		b.count++
-		b.end.count++
-		b.hasJcc = true
-		b.end.off += int32(jcc.len)
-		b.takenOff = b.end.off + int32(jcc.imm)
+		nb.count++
+		nb.end.count++
+		nb.hasJcc = true
+		nb.end.off += int32(jcc.len)
+		nb.takenOff = nb.end.off + int32(jcc.imm)
 	}
-	b.code = code
+	// Every exit stores the guest's flags, so a chained block can load
+	// them: a block that would leave somewhere before it wrote them all
+	// loads them at entry (nativeChainFlags).
+	plan.flagsIn = plan.flagsIn || !nativeExitsWriteFlags(&nb)
+	nb.flagsIn = plan.flagsIn
+	nb.cell = uint32(c.native.cellsUsed)
+	host, ok := c.nativeEmit(pg, off, run[:plan.n], jcc, &plan, b.head.native, &nb)
+	if !ok {
+		if c.native.helperFull {
+			c.native.helperFull = false
+			c.nativeReset() // the arena is full
+			return
+		}
+		c.nativeGiveUp(b)
+		return
+	}
+	code, ok := c.native.arena.put(host.b)
+	if !ok {
+		c.nativeReset() // the arena is full
+		return
+	}
+	nb.head, nb.page, nb.origCls, nb.seen = b.head, b.page, b.origCls, b.seen
+	nb.chain = code
+	nb.code = code + uintptr(host.entry)
+	for k := range nexits {
+		c.native.cells[int(nb.cell)+k] = code + uintptr(host.out)
+	}
+	c.native.cellsUsed += nexits
+	*b = nb
 	c.native.made++
 }
 
-// nativeRun runs b's host code from the head's RIP, and moves the
+// nativeExitsWriteFlags says whether each of b's exits leaves after the
+// block wrote every arithmetic flag (so its stored flags are the guest's
+// without loading them at entry).
+func nativeExitsWriteFlags(b *nativeBlock) bool {
+	if !b.end.flagsOut {
+		return false
+	}
+	for _, e := range b.exits {
+		if !e.flagsOut {
+			return false
+		}
+	}
+	return true
+}
+
+// nativeRun runs b's host code from the head's RIP, and the blocks it
+// chains to, retiring at most budget instructions, and moves the
 // guest's flags in and out; it returns the instructions retired, the
-// offset from the head's RIP of the next one, and the block's slot for
-// that instruction.
-func (c *CPU) nativeRun(b *nativeBlock, rip uint64) (uint64, int64, **inst) {
+// next RIP, the last block's slot for the instruction there (nil: none),
+// and the cell of the exit it left by, when that exit may be chained
+// (nil: not).
+func (c *CPU) nativeRun(b *nativeBlock, rip, budget uint64) (n, next uint64, slot **inst, cell *uintptr) {
+	t := &c.native
 	if b.flagsIn {
-		c.native.flags = flagsPair(c.rflags())
+		t.flags = flagsPair(c.rflags())
 	}
-	c.native.rip = rip
+	t.rip, t.nRun, t.budget = rip, 0, budget
 	r := nativeCall(b.code, &c.gpr)
-	x := &b.end
-	off := int64(x.off)
-	next := &b.fall
+	i, k := uint32(r>>8), uint8(r)
+	l := &t.blocks[i]
+	// The exits accounted their instructions, the next RIP and the AF
+	// fix in the state, and every exit stored the guest's flags
+	// (nativeExitsWriteFlags).
+	n, next = t.nRun, t.rip
 	switch {
-	case r == 1:
-		off = int64(b.takenOff)
-		next = &b.taken
-	case r >= 2:
-		x = &b.exits[r-2]
-		off = int64(x.off)
-		next = &x.next
-		if !x.taken {
-			c.native.misses++
+	case k == nativeRefused:
+		slot = &l.head
+	case k == 0:
+		if !l.end.ret {
+			slot, cell = &l.fall, &t.cells[l.cell]
+		}
+	case k == 1:
+		slot, cell = &l.taken, &t.cells[l.cell+1]
+	default:
+		x := &l.exits[k-2]
+		slot = &x.next
+		if x.taken {
+			cell = &t.cells[l.cell+uint32(k)]
+		} else {
+			t.misses++
 		}
 	}
-	if r == 0 && x.ret {
-		off, next = int64(c.native.rip-rip), nil
-	}
-	c.native.accesses += uint64(x.accesses)
-	if x.flagsOut {
-		f := pairFlags(c.native.flags)
-		if x.clearAF {
-			f &^= x86.FlagAF
-		}
-		c.flags = c.flags&^arithFlags | f
+	if n > 0 {
+		c.flags = c.flags&^arithFlags | pairFlags(t.flags)
 		c.lz.op = lzNone
 	}
-	c.native.runs++
-	c.native.instrs += uint64(x.count)
-	return uint64(x.count), off, next
+	t.runs++
+	t.instrs += n
+	return n, next, slot, cell
 }
 
 // A block moves the arithmetic flags in and out of RFLAGS as LAHF and
@@ -898,8 +1003,17 @@ func nativePlanFlags(run []*inst, jcc *inst) flagPlan {
 // register holding guest register r is r, but for the state pointer,
 // which lives on the host stack, and RSP, which stays the host's):
 //
-//	push rdi                      ; the state: &c.gpr
-//	[push qword [rdi+flags]; popfq]
+//	chain:                        ; from another block's exit, RCX the state
+//	mov rdx, [rcx+nRun]
+//	add rdx, count                ; no room for the block in the budget,
+//	cmp rdx, [rcx+budget]         ; or a stop requested: back to Go
+//	ja refuse
+//	cmp dword [rcx+stop], 0
+//	jne refuse
+//	mov rdi, rcx
+//	entry:                        ; from nativeCall, RDI the state: &c.gpr
+//	push rdi
+//	[mov rax, [rdi+flags]; add al, 7fh; sahf]
 //	mov r, [rdi+8*r]              ; each register used, RDI last
 //	<the guest's instructions; each memory access as nativeEmitAccess>
 //	[jcc taken]
@@ -907,16 +1021,22 @@ func nativePlanFlags(run []*inst, jcc *inst) flagPlan {
 //	taken: push 1; jmp exit
 //	miss k: <undo the access's pushes>; push 2+k; jmp exit
 //	exit:
-//	pushfq
+//	push rax
+//	lahf; seto al
 //	push rax
 //	mov rax, [rsp+24]             ; the state
 //	mov [rax+8*r], r              ; each register used but RAX
-//	pop qword [rax]               ; RAX
 //	pop qword [rax+flags]
+//	pop qword [rax]               ; RAX
 //	pop rax                       ; the exit number
 //	pop rcx                       ; the state
+//	[exits 0 and 1: to the next block if chained (nativeEmitChainTails)]
+//	or eax, index<<8
 //	ret
-func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan *flagPlan) ([]byte, bool) {
+//	refuse:
+//	mov eax, index<<8 | nativeRefused
+//	ret
+func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan *flagPlan, index uint32, nb *nativeBlock) (nativeHost, bool) {
 	d := c.nativeDisps()
 	// RAX is always loaded: the exit stores it from the stack.
 	used := uint16(1 << RAX)
@@ -930,17 +1050,25 @@ func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan 
 		}
 	}
 	used &^= 1 << RSP
-	const (
-		labelExit = iota
-		labelTaken
-		labelMiss // + k
-	)
 	// The buffer is the tier's, reused: a boot translates some 24,000
 	// blocks, and their buffers were most of its garbage, which with
 	// the guest's RAM in the heap is not collected before it is as
 	// large again.
 	h := &c.native.host
 	h.b, h.fixups = h.b[:0], h.fixups[:0]
+	h.load(RDX, RCX, d.nRun)
+	h.imm(true, 0, RDX, int32(nb.count))
+	h.opMem64(0x3b, RDX, RCX, d.budget) // cmp rdx, [rcx+budget]
+	h.jcc(ccA, labelRefuse)
+	h.b = append(h.b, 0x83) // cmp dword [rcx+stop], 0
+	h.mem(7, RCX, d.stop)
+	h.b = append(h.b, 0)
+	h.jcc(ccNE, labelRefuse)
+	h.rex(true, 0, 0, RCX, false) // inc qword [rcx+chained]
+	h.b = append(h.b, 0xff)
+	h.mem(0, RCX, d.chained)
+	h.op64(0x89, RDI, RCX) // mov rdi, rcx
+	entry := len(h.b)
 	h.push(RDI)
 	if plan.flagsIn {
 		h.load(RAX, RDI, d.flags)
@@ -972,11 +1100,13 @@ func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan 
 			continue
 		}
 		if k := nativeStackOp(x); k != stackNone {
-			c.nativeEmitStack(h, &d, x, k, scratch[i], int32(o), labelMiss+len(stubs))
+			if !c.nativeEmitStack(h, &d, x, k, scratch[i], int32(o), labelMiss+len(stubs)) {
+				return nativeHost{}, false
+			}
 			stubs = append(stubs, stub{sr: scratch[i]})
 		} else if _, acc := nativeAccess(x); acc != 0 {
 			if !c.nativeEmitAccess(h, &d, x, raw, acc, scratch[i], int32(o), labelMiss+len(stubs)) {
-				return nil, false
+				return nativeHost{}, false
 			}
 			stubs = append(stubs, stub{sr: scratch[i]})
 		} else if nativeRSPAdjust(x) {
@@ -1044,10 +1174,129 @@ func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan 
 	}
 	h.b = append(h.b, 0x8f, 0x80) // pop qword [rax+disp32]: the flags
 	h.b = binary.LittleEndian.AppendUint32(h.b, uint32(d.flags))
-	h.b = append(h.b, 0x8f, 0x00)       // pop qword [rax]: RAX
-	h.b = append(h.b, 0x58, 0x59, 0xc3) // pop rax; pop rcx; ret
+	h.b = append(h.b, 0x8f, 0x00) // pop qword [rax]: RAX
+	h.b = append(h.b, 0x58, 0x59) // pop rax; pop rcx
+	c.nativeEmitExitDispatch(h, &d, labels)
+	labels[labelOut] = len(h.b)
+	out := len(h.b)
+	h.b = append(h.b, 0x0d) // or eax, index<<8
+	h.b = binary.LittleEndian.AppendUint32(h.b, index<<8)
+	h.b = append(h.b, 0xc3)
+	labels[labelRefuse] = len(h.b)
+	h.b = append(h.b, 0xb8) // mov eax, index<<8 | nativeRefused
+	h.b = binary.LittleEndian.AppendUint32(h.b, index<<8|nativeRefused)
+	h.b = append(h.b, 0xc3)
+	for len(h.b)%16 != 0 {
+		h.b = append(h.b, 0xcc)
+	}
+	labels[labelRecords] = len(h.b)
+	h.b = nativeAppendExitRecords(h.b, nb)
 	h.resolve(labels)
-	return h.b, true
+	return nativeHost{b: h.b, entry: entry, out: out}, true
+}
+
+// The labels of a block's host code (nativeEmit).
+const (
+	labelExit    = iota
+	labelTaken   // exit 1
+	labelRefuse  // a chain entry that does not enter
+	labelOut     // back to Go
+	labelRecords // the exits' records (nativeAppendExitRecords)
+	labelMiss    // + k: exit 2+k
+)
+
+// nativeHost is a block's host code, entered at entry from nativeCall
+// and at 0 from another block (nativeEmitChainTails).
+type nativeHost struct {
+	b          []byte
+	entry, out int
+}
+
+// nativeRefused is the exit number of a block that was chained to but
+// did not run (its instructions would pass the budget, or a stop was
+// requested): the guest is at its head.
+const nativeRefused = 0xff
+
+// nativeEmitExitDispatch appends, after the exit's stores (RAX the exit
+// number k, RCX the state), the accounting of exit k from its record
+// (nativeAppendExitRecords): the instructions it retired, the next RIP
+// (as an offset from the head's RIP; a RET put its address there
+// already), the accesses and the AF fix; and the jump through its cell
+// in c.native.cells, to the way back to Go or to the next block's chain
+// entry (nativeLink).
+//
+//	mov edx, eax
+//	shl edx, 4
+//	lea r8, [rip+records]
+//	add rdx, r8                   ; the record
+//	movsxd r8, dword [rdx]        ; off
+//	add [rcx+rip], r8
+//	movzx r8d, byte [rdx+4]       ; count
+//	add [rcx+nRun], r8
+//	movzx r8d, byte [rdx+5]       ; accesses
+//	add [rcx+accesses], r8
+//	movsxd r8, dword [rdx+12]     ; AF mask
+//	and [rcx+flags], r8
+//	mov r8d, [rdx+8]              ; the cell
+//	mov rdx, [rcx+cells]
+//	jmp [rdx+r8*8]
+func (c *CPU) nativeEmitExitDispatch(h *hostCode, d *nativeDisps, labels []int) {
+	h.b = append(h.b, 0x89, 0xc2)       // mov edx, eax
+	h.b = append(h.b, 0xc1, 0xe2, 0x04) // shl edx, 4
+	h.b = append(h.b, 0x4c, 0x8d, 0x05) // lea r8, [rip+records]
+	h.fixups = append(h.fixups, hostFixup{at: len(h.b), label: labelRecords})
+	h.b = append(h.b, 0, 0, 0, 0)
+	h.op64(0x01, RDX, R8)               // add rdx, r8
+	h.b = append(h.b, 0x4c, 0x63, 0x02) // movsxd r8, dword [rdx]
+	h.rex(true, R8, 0, RCX, false)      // add [rcx+rip], r8
+	h.b = append(h.b, 0x01)
+	h.mem(R8, RCX, d.rip)
+	h.b = append(h.b, 0x44, 0x0f, 0xb6, 0x42, 0x04) // movzx r8d, byte [rdx+4]
+	h.rex(true, R8, 0, RCX, false)                  // add [rcx+nRun], r8
+	h.b = append(h.b, 0x01)
+	h.mem(R8, RCX, d.nRun)
+	h.b = append(h.b, 0x44, 0x0f, 0xb6, 0x42, 0x05) // movzx r8d, byte [rdx+5]
+	h.rex(true, R8, 0, RCX, false)                  // add [rcx+accesses], r8
+	h.b = append(h.b, 0x01)
+	h.mem(R8, RCX, d.accesses)
+	// The AF fix is a qword AND: a byte store into the flags just
+	// stored, loaded whole by the next block, would not be forwarded.
+	h.b = append(h.b, 0x4c, 0x63, 0x42, 0x0c) // movsxd r8, dword [rdx+12]
+	h.rex(true, R8, 0, RCX, false)            // and [rcx+flags], r8
+	h.b = append(h.b, 0x21)
+	h.mem(R8, RCX, d.flags)
+	h.b = append(h.b, 0x44, 0x8b, 0x42, 0x08) // mov r8d, [rdx+8]
+	h.load(RDX, RCX, d.cells)
+	h.b = append(h.b, 0x42, 0xff, 0x24, 0xc2) // jmp [rdx+r8*8]
+}
+
+// nativeAppendExitRecords appends a block's exit records, 16 bytes each,
+// exit k's at 16*k: the offset of the next RIP from the head's (int32; 0
+// for a RET's end), the instructions retired and the memory accesses
+// made (a byte each, two bytes of padding), the index of its cell, and
+// the mask the flags' pair (flagsPair) is ANDed with, sign-extended: AF
+// cleared where the block's last writer of AF left it undefined.
+func nativeAppendExitRecords(b []byte, nb *nativeBlock) []byte {
+	rec := func(x *nativeExit, off int32, k int) {
+		b = binary.LittleEndian.AppendUint32(b, uint32(off))
+		b = append(b, x.count, x.accesses, 0, 0)
+		b = binary.LittleEndian.AppendUint32(b, nb.cell+uint32(k))
+		mask := ^uint32(0)
+		if x.flagsOut && x.clearAF {
+			mask = ^uint32(flagsPair(fAF))
+		}
+		b = binary.LittleEndian.AppendUint32(b, mask)
+	}
+	end := nb.end.off
+	if nb.end.ret {
+		end = 0
+	}
+	rec(&nb.end, end, 0)
+	rec(&nb.end, nb.takenOff, 1)
+	for i := range nb.exits {
+		rec(&nb.exits[i], nb.exits[i].off, 2+i)
+	}
+	return b
 }
 
 // nativeFixOF appends, after a shift or rotate of a register by more than
@@ -1099,19 +1348,26 @@ func nativeFixOF(h *hostCode, in *inst) {
 // nativeDisps are the offsets from &c.gpr (the state pointer of a block)
 // of what its code reads and writes.
 type nativeDisps struct {
-	flags, rip, segBase, tlb, code, ram int32
+	flags, rip, segBase, tlb, code, ram          int32
+	nRun, budget, cells, stop, chained, accesses int32
 }
 
 func (c *CPU) nativeDisps() nativeDisps {
 	base := uintptr(unsafe.Pointer(&c.gpr))
 	disp := func(p unsafe.Pointer) int32 { return int32(uintptr(p) - base) }
 	return nativeDisps{
-		flags:   disp(unsafe.Pointer(&c.native.flags)),
-		rip:     disp(unsafe.Pointer(&c.native.rip)),
-		segBase: disp(unsafe.Pointer(&c.segBase)),
-		tlb:     disp(unsafe.Pointer(&c.tlb)),
-		code:    disp(unsafe.Pointer(&c.code)), // the slice's data pointer
-		ram:     disp(unsafe.Pointer(&c.ram)),
+		flags:    disp(unsafe.Pointer(&c.native.flags)),
+		rip:      disp(unsafe.Pointer(&c.native.rip)),
+		segBase:  disp(unsafe.Pointer(&c.segBase)),
+		tlb:      disp(unsafe.Pointer(&c.tlb)),
+		code:     disp(unsafe.Pointer(&c.code)), // the slice's data pointer
+		ram:      disp(unsafe.Pointer(&c.ram)),
+		nRun:     disp(unsafe.Pointer(&c.native.nRun)),
+		budget:   disp(unsafe.Pointer(&c.native.budget)),
+		cells:    disp(unsafe.Pointer(&c.native.cells)), // the slice's data pointer
+		stop:     disp(unsafe.Pointer(&c.stop)),
+		chained:  disp(unsafe.Pointer(&c.native.chained)),
+		accesses: disp(unsafe.Pointer(&c.native.accesses)),
 	}
 }
 
@@ -1202,7 +1458,9 @@ func (c *CPU) nativeEmitAccess(h *hostCode, d *nativeDisps, in *inst, raw []byte
 	}
 	h.b = append(h.b, saveFlagsAX...) // the lookup changes the flags
 	h.push(RAX)
-	c.nativeEmitLookup(h, d, sr, acc, in.msize, in.mseg, miss)
+	if !c.nativeEmitLookup(h, d, sr, acc, in.msize, in.mseg, miss) {
+		return false
+	}
 	h.pop(RAX)
 	h.b = append(h.b, restoreFlagsAX...)
 	h.pop(u)
@@ -1222,13 +1480,46 @@ const nativeAccessState = 32
 // 64-bit mode), for an access acc of size bytes, with the flags, u, t
 // and s pushed: s becomes the host address in c.ram, t the state, u is
 // free. Where the TLB's fast path does not allow the access, it jumps to
-// miss, with the stack as it found it.
-func (c *CPU) nativeEmitLookup(h *hostCode, d *nativeDisps, sr nativeScratchRegs, acc, size, seg uint8, miss int) {
-	s, t, u := sr.s, sr.t, sr.u
-	const state = nativeAccessState
-	if seg == FS || seg == GS {
+// miss, with the stack as it found it. The lookup is a call to a helper
+// shared by the accesses with the same registers and access
+// (nativeLookupHelper): inline, it was some 100 bytes an access, and
+// the arena twice as large. It returns false when the arena has no room
+// for a new helper.
+func (c *CPU) nativeEmitLookup(h *hostCode, d *nativeDisps, sr nativeScratchRegs, acc, size, seg uint8, miss int) bool {
+	fn := c.nativeLookupHelper(d, nativeLookupKey{sr: sr, acc: acc, size: size, seg: seg, ushift: c.ushift})
+	if fn == 0 {
+		c.native.helperFull = true
+		return false
+	}
+	h.b = append(h.b, 0x48, 0xb8) // mov rax, fn (u is RAX, free here)
+	h.b = binary.LittleEndian.AppendUint64(h.b, uint64(fn))
+	h.b = append(h.b, 0xff, 0xd0) // call rax
+	h.jcc(ccB, miss)
+	return true
+}
+
+// nativeLookupKey names a lookup helper: the registers, the access, its
+// size, the segment, and the privilege level's shift of the permission
+// bits.
+type nativeLookupKey struct {
+	sr                     nativeScratchRegs
+	acc, size, seg, ushift uint8
+}
+
+// nativeLookupHelper returns the helper for k, made on first use: the
+// lookup of nativeEmitLookup as a function that returns with CF clear
+// when the access is allowed, set when not. 0: the arena is full.
+func (c *CPU) nativeLookupHelper(d *nativeDisps, k nativeLookupKey) uintptr {
+	if fn, ok := c.native.helpers[k]; ok {
+		return fn
+	}
+	var h hostCode
+	s, t, u := k.sr.s, k.sr.t, k.sr.u
+	const state = nativeAccessState + 8 // above the return address
+	const miss = 0
+	if k.seg == FS || k.seg == GS {
 		h.load(t, RSP, state)
-		h.opMem64(0x03, s, t, d.segBase+8*int32(seg)) // add s, [t+segBase]
+		h.opMem64(0x03, s, t, d.segBase+8*int32(k.seg)) // add s, [t+segBase]
 	}
 	// The TLB entry: t = &c.gpr + index*24, so the entry is [t+d.tlb].
 	var e tlbEntry
@@ -1247,19 +1538,19 @@ func (c *CPU) nativeEmitLookup(h *hostCode, d *nativeDisps, sr nativeScratchRegs
 	h.rex(false, 0, 0, t, false)
 	h.b = append(h.b, 0xf6) // test byte [t+fast], acc<<ushift
 	h.mem(0, t, fast)
-	h.b = append(h.b, acc<<c.ushift)
+	h.b = append(h.b, k.acc<<k.ushift)
 	h.jcc(ccE, miss)
-	if size > 1 {
+	if k.size > 1 {
 		h.rex(false, s, 0, u, false)
 		h.b = append(h.b, 0x89, 0xc0|(s&7)<<3|u&7) // mov u32, s32
 		h.imm(false, 4, u, 0xfff)
-		h.imm(false, 7, u, int32(pageSize-uint64(size)))
+		h.imm(false, 7, u, int32(pageSize-uint64(k.size)))
 		h.jcc(ccA, miss) // crosses into the next page
 	}
 	h.load(u, t, phys)
 	h.imm(true, 4, s, 0xfff)
 	h.op64(0x09, s, u) // s: the physical address
-	if acc == accWrite {
+	if k.acc == accWrite {
 		h.op64(0x89, u, s)
 		h.shift(5, u, 12)
 		h.load(t, RSP, state)
@@ -1271,7 +1562,20 @@ func (c *CPU) nativeEmitLookup(h *hostCode, d *nativeDisps, sr nativeScratchRegs
 		h.jcc(ccNE, miss)
 	}
 	h.load(t, RSP, state)
-	h.opMem64(0x03, s, t, d.ram) // s: the host address in c.ram
+	h.opMem64(0x03, s, t, d.ram)  // s: the host address in c.ram
+	h.b = append(h.b, 0xf8, 0xc3) // clc; ret
+	labels := []int{len(h.b)}
+	h.b = append(h.b, 0xf9, 0xc3) // miss: stc; ret
+	h.resolve(labels)
+	fn, ok := c.native.arena.put(h.b)
+	if !ok {
+		return 0
+	}
+	if c.native.helpers == nil {
+		c.native.helpers = make(map[nativeLookupKey]uintptr)
+	}
+	c.native.helpers[k] = fn
+	return fn
 }
 
 // nativeEmitStack appends a stack operation k (nativeStackOp) as host
@@ -1285,7 +1589,7 @@ func (c *CPU) nativeEmitLookup(h *hostCode, d *nativeDisps, sr nativeScratchRegs
 // block leaves before the instruction, and the interpreter raises the
 // #GP (SDM Vol. 2, CALL and RET: before anything is pushed or popped).
 // next is the offset from the head's RIP of the instruction after in.
-func (c *CPU) nativeEmitStack(h *hostCode, d *nativeDisps, in *inst, k uint8, sr nativeScratchRegs, next int32, miss int) {
+func (c *CPU) nativeEmitStack(h *hostCode, d *nativeDisps, in *inst, k uint8, sr nativeScratchRegs, next int32, miss int) bool {
 	s, t, u := sr.s, sr.t, sr.u // u is RAX
 	const state = nativeAccessState
 	h.push(s)
@@ -1309,7 +1613,9 @@ func (c *CPU) nativeEmitStack(h *hostCode, d *nativeDisps, in *inst, k uint8, sr
 	if push {
 		acc = accWrite
 	}
-	c.nativeEmitLookup(h, d, sr, acc, 8, SS, miss)
+	if !c.nativeEmitLookup(h, d, sr, acc, 8, SS, miss) {
+		return false
+	}
 	if k == stackRet {
 		h.load(u, s, 0) // the return address
 		nativeEmitCanonical(h, u, t, miss)
@@ -1340,6 +1646,7 @@ func (c *CPU) nativeEmitStack(h *hostCode, d *nativeDisps, in *inst, k uint8, sr
 		h.load(in.args[0].reg, s, 0)
 	}
 	h.pop(s)
+	return true
 }
 
 // nativeEmitCanonical appends a check that r holds a canonical address

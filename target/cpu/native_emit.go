@@ -147,6 +147,7 @@ func (h *hostCode) resolve(labels []int) {
 
 // Condition numbers for jcc.
 const (
+	ccB  = 2
 	ccNE = 5
 	ccE  = 4
 	ccA  = 7

@@ -6,10 +6,11 @@
 // address in DI, may change every general register but SP (the
 // assembler's prologue and epilogue save and restore BP around it; the
 // ABI wrapper restores R14 and X15 after an ABI0 call), and leaves its
-// exit number in AX. It pushes at most six words below this frame (the
-// state, and a memory access's three registers and flags; the tests'
-// flag flips one more), well inside the stack guard that the frame's
-// stack check leaves.
+// exit number in AX (the last block's index and exit number, when it
+// chained to others). It pushes at most seven words below this frame (the
+// state, a memory access's three registers and flags, and the return
+// address of its lookup helper's call; the tests' flag flips one more),
+// well inside the stack guard that the frame's stack check leaves.
 TEXT ·nativeCall(SB), 0, $8-24
 	MOVQ code+0(FP), AX
 	MOVQ regs+8(FP), DI

@@ -409,18 +409,26 @@ func (g *regOnlyGen) one() {
 // TestNativeMatchesInterpreter runs random runs of register forms, some
 // ending in a Jcc, as blocks and in single steps from the same random
 // state, and compares the registers, RIP, RFLAGS and the instruction
-// count. Each program is run three times with the tier on: the head is
-// marked on the first run, translated on the second and run as host code
-// on the third.
+// count. Each program is run five times with the tier on: a head is
+// marked on one run and translated on the next, so the blocks after the
+// first are run as host code on the fourth, which links each block's
+// exits to the blocks after them, and the fifth runs them chained in host
+// code.
 func TestNativeMatchesInterpreter(t *testing.T) {
 	requireNativeTier(t)
 	r := rand.New(rand.NewSource(1))
-	var blocks, jccs, accesses, misses uint64
+	var blocks, jccs, accesses, misses, chained uint64
 	for iter := 0; iter < 3000; iter++ {
 		g := &regOnlyGen{r: r}
 		g.b = append(g.b, 0xeb, 0x00) // jmp to the next instruction: marks the run's head
+		split := r.Intn(2) == 0
 		for n := 4 + r.Intn(24); n > 0; n-- {
 			g.one()
+			if split && n == 6 {
+				// jmp to the next instruction: the block ends there, and
+				// the next one is chained to it.
+				g.b = append(g.b, 0xeb, 0x00)
+			}
 		}
 		jcc := r.Intn(2) == 0
 		if jcc {
@@ -481,9 +489,9 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 		}
 		var got State
 		var instret uint64
-		for run := 0; run < 3; run++ {
+		for run := 0; run < 5; run++ {
 			start(c)
-			if run == 2 && iter%3 == 0 {
+			if run == 4 && iter%3 == 0 {
 				c.flushTLB(true) // accesses in blocks miss, and leave them
 			}
 			before := c.Instret()
@@ -496,6 +504,7 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 		}
 		accesses += c.native.accesses
 		misses += c.native.misses
+		chained += c.native.chained
 		if c.native.runs > 0 {
 			blocks++
 			for _, b := range c.native.blocks {
@@ -531,12 +540,12 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 		}
 	}
 	// The comparison means something only if blocks ran.
-	if blocks < 2000 || jccs < 400 || accesses < 2000 || misses < 200 {
-		t.Errorf("blocks ran in %d of 3000 programs, %d with a branch; %d memory accesses in blocks, %d left a block: the tier did not run",
-			blocks, jccs, accesses, misses)
+	if blocks < 2000 || jccs < 400 || accesses < 2000 || misses < 200 || chained < 1000 {
+		t.Errorf("blocks ran in %d of 3000 programs, %d with a branch; %d memory accesses in blocks, %d left a block, %d entered from another: the tier did not run",
+			blocks, jccs, accesses, misses, chained)
 	}
-	t.Logf("blocks ran in %d of 3000 programs, %d with a branch; %d memory accesses in blocks, %d left a block",
-		blocks, jccs, accesses, misses)
+	t.Logf("blocks ran in %d of 3000 programs, %d with a branch; %d memory accesses in blocks, %d left a block, %d entered from another",
+		blocks, jccs, accesses, misses, chained)
 }
 
 // sdmUndefinedFlags are the flags the SDM (Vol. 2, each instruction's

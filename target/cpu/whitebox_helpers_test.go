@@ -41,6 +41,7 @@ func newWB(t testing.TB, code []byte) (*CPU, []byte) {
 	le64(ram, wbGDT+16, 0x00cf93000000ffff) // data
 	copy(ram[wbCode:], code)
 	c := New(ram, nullBus{}, nil)
+	c.native.hot = 2 // blocks made on a head's second run, as the tests expect
 	s := c.State()
 	s.GDTR = DTR{Base: wbGDT, Limit: 0x17}
 	s.Seg[CS] = Seg{Sel: 8, Limit: 0xffffffff, Attr: 0xa09b}
