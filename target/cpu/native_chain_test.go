@@ -3,7 +3,6 @@ package cpu
 import (
 	"fmt"
 	"testing"
-	"time"
 )
 
 // nativeSelfLoop is a loop whose block chains to itself: its final JMP
@@ -51,25 +50,7 @@ func TestNativeChainStops(t *testing.T) {
 	c, _ := newWB(t, nativeSelfLoop())
 	c.SetReg(RBX, 3)
 	c.Run(100) // the head marked and translated
-	done := make(chan Exit)
-	go func() { done <- c.Run(^uint64(0)) }()
-	giveUp := time.Now().Add(time.Minute) // a safety net: without the check, Run never returns
-	var ex Exit
-wait:
-	for {
-		c.RequestStop()
-		select {
-		case ex = <-done:
-			break wait
-		case <-time.After(5 * time.Millisecond):
-			if time.Now().After(giveUp) {
-				t.Fatalf("Run did not return a minute after RequestStop")
-			}
-		}
-	}
-	if ex.Kind != ExitStopRequest {
-		t.Fatalf("exit %v at %#x, want a stop request", ex.Kind, c.RIP())
-	}
+	runUntilStopped(t, c)
 	if c.native.chained == 0 {
 		t.Errorf("no block was entered from another (runs %d)", c.native.runs)
 	}
@@ -88,15 +69,7 @@ func BenchmarkNativeChain(b *testing.B) {
 			}
 			code = append(code, 0xeb, byte(2-(len(code)+2)))
 			c, _ := newWB(b, code)
-			loop := uint64(k + 1)
-			const loops = 1 << 16
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if ex := c.Run(c.Instret() + loops*loop); ex.Kind != ExitLimit {
-					b.Fatalf("exit %v", ex.Kind)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/loops, "ns/loop")
+			benchLoops(b, c, uint64(k+1))
 		})
 	}
 }

@@ -692,16 +692,21 @@ func BenchmarkNativeBlock(b *testing.B) {
 				code = binary.LittleEndian.AppendUint32(code, uint32(-(len(code) + 4)))
 				c, _ := newWB(b, code)
 				c.SetNativeTier(on)
-				loop := uint64(k + 2)
-				const loops = 1 << 16
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if ex := c.Run(c.Instret() + loops*loop); ex.Kind != ExitLimit {
-						b.Fatalf("exit %v", ex.Kind)
-					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/loops, "ns/loop")
+				benchLoops(b, c, uint64(k+2))
 			})
 		}
 	}
+}
+
+// benchLoops runs c for 65,536 rounds of a loop of loop instructions per
+// iteration, and reports the time a round.
+func benchLoops(b *testing.B, c *CPU, loop uint64) {
+	const loops = 1 << 16
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if ex := c.Run(c.Instret() + loops*loop); ex.Kind != ExitLimit {
+			b.Fatalf("exit %v", ex.Kind)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/loops, "ns/loop")
 }

@@ -577,32 +577,39 @@ func TestStopInRegisterCode(t *testing.T) {
 	s := c.State()
 	s.RIP = 0
 	c.SetState(&s)
-	giveUp := time.Now().Add(time.Minute) // a safety net: without the check, Run never returns
 	// A stop that lands before Run has started ends it at once; try
 	// again until one lands inside the NOPs.
 	for {
 		start := c.Instret()
-		done := make(chan Exit)
-		go func() { done <- c.Run(^uint64(0)) }()
-		time.Sleep(5 * time.Millisecond)
-		var ex Exit
-	wait:
-		for {
-			c.RequestStop()
-			select {
-			case ex = <-done:
-				break wait
-			case <-time.After(time.Millisecond):
-				if time.Now().After(giveUp) {
-					t.Fatalf("Run did not return a minute after RequestStop")
-				}
-			}
-		}
-		if ex.Kind != ExitStopRequest {
-			t.Fatalf("exit %v at %#x, want a stop request", ex.Kind, c.RIP())
-		}
+		runUntilStopped(t, c)
 		if c.Instret()-start > 2*pageSize {
 			return
 		}
+	}
+}
+
+// runUntilStopped runs c without a limit in a goroutine and calls
+// RequestStop until Run returns, which must be for the stop request.
+func runUntilStopped(t *testing.T, c *CPU) {
+	t.Helper()
+	giveUp := time.Now().Add(time.Minute) // a safety net: without the check, Run never returns
+	done := make(chan Exit)
+	go func() { done <- c.Run(^uint64(0)) }()
+	time.Sleep(5 * time.Millisecond)
+	var ex Exit
+wait:
+	for {
+		c.RequestStop()
+		select {
+		case ex = <-done:
+			break wait
+		case <-time.After(time.Millisecond):
+			if time.Now().After(giveUp) {
+				t.Fatalf("Run did not return a minute after RequestStop")
+			}
+		}
+	}
+	if ex.Kind != ExitStopRequest {
+		t.Fatalf("exit %v at %#x, want a stop request", ex.Kind, c.RIP())
 	}
 }
