@@ -396,7 +396,7 @@ func (c *CPU) runLinked(limit uint64) {
 				c.exec(in)
 				break
 			}
-			k, to, slot, cell := c.nativeRun(b, from, limit-n)
+			k, to, slot, cell := c.nativeRun(b, from, min(limit-n, nativeCallBudget))
 			if k == 0 {
 				// It left before its first instruction, a memory
 				// access the TLB's fast path does not allow: that

@@ -79,11 +79,21 @@ var _ = [1]struct{}{}[(2+nativeMaxLen)/128]
 // 5.50-5.73 s with 32 (AMD EPYC, interleaved), with 8 MB less resident.
 const nativeHotRuns = 32
 
+// nativeCallBudget bounds the instructions one call into host code may
+// retire, blocks chained to blocks included. The goroutine cannot be
+// preempted in host code: a garbage collection's stop-the-world waits
+// for it, and every other goroutine with it (the one a debugger's ^C
+// arrives on too), so a guest loop of chained blocks with no timer to
+// end it would hang the stub (TestNativeChainLetsGCRun). 16,384
+// instructions are some 10-30 µs; the chain entry that would pass them
+// returns to Go, which calls in again.
+const nativeCallBudget = 1 << 14
+
 // nativeMaxBlocks bounds the block table; it is emptied when full.
 const nativeMaxBlocks = 1 << 16
 
-// nativeBlock is one translated run, or a head waiting for its second
-// run (code == 0).
+// nativeBlock is one translated run, or a head waiting for its
+// nativeHotRuns-th run (code == 0).
 type nativeBlock struct {
 	head    *inst
 	page    *codePage // the head's
@@ -97,15 +107,17 @@ type nativeBlock struct {
 	// entry (something reads one before the block writes it, or the
 	// block writes only some before an exit).
 	flagsIn bool
-	// The exits: the host code returns 0 at the end (the next
-	// instruction at end.off from the head's RIP), 1 when the final Jcc
-	// is taken (at takenOff), 2+i before the i-th memory access when
-	// the TLB's fast path does not allow it (exits[i]).
+	// The exits, numbered: 0 at the end (the next instruction at
+	// end.off from the head's RIP), 1 when the final Jcc is taken (at
+	// takenOff), 2+i before the i-th memory access when the TLB's fast
+	// path does not allow it, or after an inner Jcc taken (exits[i]).
+	// The host code returns index<<8 | the exit number of the last
+	// block it ran (nativeRun).
 	end nativeExit
 	// fall and taken are the instructions at end.off and takenOff, once
 	// found in the head's code page (both die with it).
 	fall, taken *inst
-	hasJcc      bool
+	hasJcc      bool // it ends in a Jcc or JMP: exit 1 can be taken
 	takenOff    int32
 	exits       []nativeExit
 	// code is the entry from nativeCall; chain the entry from another
@@ -438,13 +450,13 @@ func (c *CPU) nativeTranslate(b *nativeBlock, pg *codePage, off uint64) {
 	if jcc != nil {
 		nb.count++
 		nb.end.count++
-		nb.hasJcc = true
 		nb.end.off += int32(jcc.len)
 		nb.takenOff = nb.end.off + int32(jcc.imm)
+		nb.hasJcc = true
 	}
 	// Every exit stores the guest's flags, so a chained block can load
 	// them: a block that would leave somewhere before it wrote them all
-	// loads them at entry (nativeChainFlags).
+	// loads them at entry (nativeExitsWriteFlags).
 	plan.flagsIn = plan.flagsIn || !nativeExitsWriteFlags(&nb)
 	nb.flagsIn = plan.flagsIn
 	nb.cell = uint32(c.native.cellsUsed)
@@ -1010,6 +1022,7 @@ func nativePlanFlags(run []*inst, jcc *inst) flagPlan {
 //	ja refuse
 //	cmp dword [rcx+stop], 0
 //	jne refuse
+//	inc qword [rcx+chained]
 //	mov rdi, rcx
 //	entry:                        ; from nativeCall, RDI the state: &c.gpr
 //	push rdi
@@ -1030,7 +1043,9 @@ func nativePlanFlags(run []*inst, jcc *inst) flagPlan {
 //	pop qword [rax]               ; RAX
 //	pop rax                       ; the exit number
 //	pop rcx                       ; the state
-//	[exits 0 and 1: to the next block if chained (nativeEmitChainTails)]
+//	<the exit accounted from its record, and a jump through its cell:
+//	to the next block's chain entry, or to out (nativeEmitExitDispatch)>
+//	out:
 //	or eax, index<<8
 //	ret
 //	refuse:
@@ -1177,7 +1192,6 @@ func (c *CPU) nativeEmit(pg *codePage, off uint64, run []*inst, jcc *inst, plan 
 	h.b = append(h.b, 0x8f, 0x00) // pop qword [rax]: RAX
 	h.b = append(h.b, 0x58, 0x59) // pop rax; pop rcx
 	c.nativeEmitExitDispatch(h, &d, labels)
-	labels[labelOut] = len(h.b)
 	out := len(h.b)
 	h.b = append(h.b, 0x0d) // or eax, index<<8
 	h.b = binary.LittleEndian.AppendUint32(h.b, index<<8)
@@ -1200,13 +1214,13 @@ const (
 	labelExit    = iota
 	labelTaken   // exit 1
 	labelRefuse  // a chain entry that does not enter
-	labelOut     // back to Go
 	labelRecords // the exits' records (nativeAppendExitRecords)
 	labelMiss    // + k: exit 2+k
 )
 
 // nativeHost is a block's host code, entered at entry from nativeCall
-// and at 0 from another block (nativeEmitChainTails).
+// and at 0 from another block (nativeEmitExitDispatch); out is the way
+// back to Go, where the exits' cells point until they are linked.
 type nativeHost struct {
 	b          []byte
 	entry, out int

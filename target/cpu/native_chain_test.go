@@ -1,8 +1,14 @@
 package cpu
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 )
 
 // nativeSelfLoop is a loop whose block chains to itself: its final JMP
@@ -71,5 +77,44 @@ func BenchmarkNativeChain(b *testing.B) {
 			c, _ := newWB(b, code)
 			benchLoops(b, c, uint64(k+1))
 		})
+	}
+}
+
+// TestNativeChainLetsGCRun: a garbage collection while the CPU runs a
+// block chained to itself, with no limit, completes, and RequestStop
+// then ends the run: host code must come back to Go now and then
+// (nativeCallBudget), or the collection's stop-the-world waits for it
+// forever. Run in a child process, which the parent kills if it hangs.
+// (From an independent review's reproducer.)
+func TestNativeChainLetsGCRun(t *testing.T) {
+	requireNativeTier(t)
+	if os.Getenv("VMAPSTACK_GC_CHILD") == "1" {
+		c, _ := newWB(t, nativeSelfLoop())
+		c.SetReg(RBX, 3)
+		c.Run(100) // the head marked, translated, chained to itself
+		done := make(chan Exit)
+		go func() { done <- c.Run(^uint64(0)) }()
+		time.Sleep(200 * time.Millisecond) // in the chain by now
+		runtime.GC()                       // needs the CPU's goroutine at a safe point
+		c.RequestStop()
+		if ex := <-done; ex.Kind != ExitStopRequest {
+			t.Fatalf("exit %v, want a stop request", ex.Kind)
+		}
+		if c.native.chained == 0 {
+			t.Fatal("no block was entered from another")
+		}
+		return
+	}
+	// A safety net, not a timing: the child takes a fraction of a second.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestNativeChainLetsGCRun$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "VMAPSTACK_GC_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("runtime.GC while a block ran chained to itself: the process hung (killed after a minute)\n%s", out)
+	}
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestNativeChainLetsGCRun") {
+		t.Fatalf("child: %v\n%s", err, out)
 	}
 }

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 )
 
@@ -100,5 +101,62 @@ func TestNativeCallReturnLoop(t *testing.T) {
 	}
 	if c.native.runs < 1000 {
 		t.Errorf("%d block runs", c.native.runs)
+	}
+}
+
+// TestNativeChainedStackFaults: a loop of two chained blocks, a PUSH in
+// the first and the POP in the second, faults on the stack (#PF: the
+// stack page unmapped; #SS: RSP not canonical) as the interpreter does:
+// the same registers, RIP, RFLAGS, CR2, instruction count, exit and
+// events. (From an independent review.)
+func TestNativeChainedStackFaults(t *testing.T) {
+	requireNativeTier(t)
+	code := []byte{
+		0xeb, 0x00, // jmp +0
+		0x53,             // L: push rbx
+		0x48, 0x01, 0xd8, // add rax, rbx
+		0x48, 0x01, 0xc2, // add rdx, rax
+		0xeb, 0x00, // jmp M
+		0x5b,             // M: pop rbx
+		0x48, 0x01, 0xd6, // add rsi, rdx
+		0x48, 0xff, 0xc9, // dec rcx
+		0x75, 0xf0, // jne L
+		0xf4,
+	}
+	run := func(native bool, spoil func(c *CPU, ram []byte)) (State, uint64, []Event, ExitKind, *CPU) {
+		c, ram := newWB(t, code)
+		c.SetNativeTier(native)
+		c.gpr[RBX], c.gpr[RCX] = 3, 1000
+		for i := 0; i < 40; i++ {
+			c.Run(c.Instret() + uint64(1+i%11))
+		}
+		spoil(c, ram)
+		ex := c.Run(c.Instret() + 1000)
+		ev := c.Events()
+		for i := range ev {
+			ev[i].Seq = 0
+		}
+		return c.State(), c.Instret(), ev, ex.Kind, c
+	}
+	cases := map[string]func(c *CPU, ram []byte){
+		"#PF": func(c *CPU, ram []byte) {
+			le64(ram, wbPT+8*((c.gpr[RSP]-8)>>12), 0)
+			c.flushTLB(true)
+		},
+		"#SS": func(c *CPU, ram []byte) { c.gpr[RSP] = 0x0000_8000_0000_0000 },
+	}
+	for name, spoil := range cases {
+		s, n, ev, kind, c := run(true, spoil)
+		ws, wn, wev, wkind, _ := run(false, spoil)
+		if s.GPR != ws.GPR || s.RIP != ws.RIP || s.RFLAGS != ws.RFLAGS || s.CR2 != ws.CR2 || n != wn || kind != wkind {
+			t.Errorf("%s: blocks rip %#x rsp %#x instret %d exit %v; interpreter rip %#x rsp %#x instret %d exit %v",
+				name, s.RIP, s.GPR[RSP], n, kind, ws.RIP, ws.GPR[RSP], wn, wkind)
+		}
+		if fmt.Sprint(ev) != fmt.Sprint(wev) || len(ev) == 0 {
+			t.Errorf("%s: events %+v, interpreter %+v", name, ev, wev)
+		}
+		if c.native.chained == 0 {
+			t.Errorf("%s: no block was entered from another", name)
+		}
 	}
 }
