@@ -49,6 +49,11 @@ type Config struct {
 	// tier (target/cpu/native.go), which is on by default where the host
 	// has one (linux/amd64).
 	Interpret bool
+	// RAM is the memory for guest RAM, MemoryBytes long and zeroed,
+	// which the machine uses for its life (MapRAM gives such memory,
+	// outside the Go heap); nil: the machine allocates it on the Go
+	// heap.
+	RAM []byte
 
 	Serial   io.Writer // COM1 output (nil: kept only in the console ring)
 	SerialIn io.Reader // COM1 input, read by a goroutine until EOF (optional)
@@ -103,7 +108,14 @@ func New(cfg Config) (*Machine, error) {
 		return nil, fmt.Errorf("memory size %#x is above the supported %#x", cfg.MemoryBytes, uint64(boot.MaxMemory))
 	}
 	m := &Machine{cfg: cfg, console: newConsoleRing(consoleRingSize), wake: make(chan struct{}, 1)}
-	m.ram = make([]byte, cfg.MemoryBytes)
+	switch {
+	case cfg.RAM == nil:
+		m.ram = make([]byte, cfg.MemoryBytes)
+	case uint64(len(cfg.RAM)) != cfg.MemoryBytes:
+		return nil, fmt.Errorf("guest RAM of %d bytes given for a memory size of %d", len(cfg.RAM), cfg.MemoryBytes)
+	default:
+		m.ram = cfg.RAM
+	}
 	m.serial = &serialSink{m: m, w: cfg.Serial}
 	if cfg.TraceInt != nil {
 		m.trace = &intTracer{w: cfg.TraceInt, slice: traceSliceMin}

@@ -191,6 +191,8 @@ func TestNewErrors(t *testing.T) {
 		{"no note", Config{Kernel: testtool.PVHKernel(nil)[:0], KernelPath: "x.elf"}, "boot: x.elf: not a kernel this machine can boot (want an ELF kernel with a PVH entry note or a Linux bzImage)"},
 		{"odd memory", Config{Kernel: testtool.PVHKernel([]byte{0xf4}), MemoryBytes: 3<<20 + 1}, "not a multiple of 4 KiB"},
 		{"too much memory", Config{Kernel: testtool.PVHKernel([]byte{0xf4}), MemoryBytes: 4 << 30}, "above the supported"},
+		{"RAM of another size", Config{Kernel: testtool.PVHKernel([]byte{0xf4}), MemoryBytes: 2 << 20, RAM: make([]byte, 1<<20)},
+			"guest RAM of 1048576 bytes given for a memory size of 2097152"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -199,6 +201,37 @@ func TestNewErrors(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestMachineMappedRAM: a machine runs in the RAM it is given, here
+// MapRAM's, which starts zeroed.
+func TestMachineMappedRAM(t *testing.T) {
+	ram, err := MapRAM(2 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range ram {
+		if b != 0 {
+			t.Fatalf("MapRAM: byte %#x is %#x", i, b)
+		}
+	}
+	// mov byte [0x1000], 0x5a; hlt
+	m, err := New(Config{Kernel: testtool.PVHKernel([]byte{0xc6, 0x05, 0x00, 0x10, 0x00, 0x00, 0x5a, 0xf4}), MemoryBytes: 2 << 20, RAM: ram})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &m.RAM()[0] != &ram[0] {
+		t.Fatal("the machine did not take the RAM it was given")
+	}
+	if st := m.RunUntil(context.Background(), 100); st.Kind == StopTripleFault {
+		t.Fatalf("stop %s", st)
+	}
+	if ram[0x1000] != 0x5a {
+		t.Errorf("the guest's store is not in the given RAM: %#x", ram[0x1000])
+	}
+	if _, err := MapRAM(0); err == nil {
+		t.Error("MapRAM(0) gave no error")
 	}
 }
 

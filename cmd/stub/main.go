@@ -28,11 +28,12 @@ func main() {
 		fmt.Fprintf(os.Stderr, "stub: %v\n", err)
 		os.Exit(2)
 	}
-	// The guest's RAM is most of the heap and holds no pointers; at the
-	// default GOGC the garbage of decoding and translating guest code
-	// could grow as large as the RAM before a collection. A Debian boot
-	// in 256 MB (AMD EPYC): 239 MB resident at 100, QEMU's 229 MB, and
-	// 220 MB at 25, in the same time. GOGC in the environment wins.
+	// The heap is the decoded code and the native tier's blocks (the
+	// guest's RAM is mapped outside it, target.MapRAM); at the default
+	// GOGC their garbage may grow as large again before a collection. A
+	// Debian boot in 256 MB (AMD EPYC): 228 MB resident at 100, 211 MB
+	// at 50, 206 MB at 25 (QEMU's: 229 MB), in the same time. GOGC in
+	// the environment wins.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(stubGCPercent)
 	}

@@ -71,6 +71,15 @@ func runMachine(ctx context.Context, o options, s stdio, quit func()) int {
 			return exitFailure
 		}
 	}
+	// The machine lives as long as the process: its RAM is mapped
+	// outside the Go heap, for huge pages (target.MapRAM).
+	if cfg.MemoryBytes == 0 {
+		cfg.MemoryBytes = target.DefaultMemory
+	}
+	if cfg.RAM, err = target.MapRAM(cfg.MemoryBytes); err != nil {
+		fmt.Fprintf(s.err, "stub: %v\n", err)
+		return exitFailure
+	}
 	m, err := target.New(cfg)
 	if err != nil {
 		fmt.Fprintf(s.err, "stub: %v\n", err)
