@@ -49,10 +49,11 @@ type Config struct {
 	// tier (target/cpu/native.go), which is on by default where the host
 	// has one (linux/amd64).
 	Interpret bool
-	// RAM is the memory for guest RAM, MemoryBytes long and zeroed,
-	// which the machine uses for its life (MapRAM gives such memory,
-	// outside the Go heap); nil: the machine allocates it on the Go
-	// heap.
+	// RAM is the memory for guest RAM, MemoryBytes long (DefaultMemory
+	// when that is 0) and zeroed, which the machine uses for its life
+	// (MapRAM gives such memory, outside the Go heap); nil: the machine
+	// allocates it on the Go heap. New may have written into it even
+	// when it fails: it is not for another machine.
 	RAM []byte
 
 	Serial   io.Writer // COM1 output (nil: kept only in the console ring)

@@ -205,7 +205,8 @@ func TestNewErrors(t *testing.T) {
 }
 
 // TestMachineMappedRAM: a machine runs in the RAM it is given, here
-// MapRAM's, which starts zeroed.
+// MapRAM's, which starts zeroed (and stays mapped: 4 MiB of address
+// space a run).
 func TestMachineMappedRAM(t *testing.T) {
 	ram, err := MapRAM(2 << 20)
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"vmapstack/target"
 )
 
 // stubGCPercent is the stub's GOGC (see main).
@@ -40,7 +42,9 @@ func main() {
 	// SIGTERM as ^C: close the listener (removing a unix socket) and exit.
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	code := run(ctx, opts, stdio{os.Stdin, os.Stdout, os.Stderr})
+	// The machine lives as long as the process: its RAM is mapped
+	// outside the Go heap, for huge pages.
+	code := run(ctx, opts, stdio{os.Stdin, os.Stdout, os.Stderr, target.MapRAM})
 	cancel()
 	os.Exit(code)
 }

@@ -25,6 +25,11 @@ type stdio struct {
 	in  io.Reader
 	out io.Writer
 	err io.Writer
+	// mapRAM gives the guest's RAM: target.MapRAM in main, whose
+	// process ends with its machine; nil: the Go heap, for the tests,
+	// which run many machines in one process and would keep each
+	// mapping.
+	mapRAM func(size uint64) ([]byte, error)
 }
 
 // run builds the machine from the options and either serves a debugger or
@@ -71,14 +76,14 @@ func runMachine(ctx context.Context, o options, s stdio, quit func()) int {
 			return exitFailure
 		}
 	}
-	// The machine lives as long as the process: its RAM is mapped
-	// outside the Go heap, for huge pages (target.MapRAM).
-	if cfg.MemoryBytes == 0 {
-		cfg.MemoryBytes = target.DefaultMemory
-	}
-	if cfg.RAM, err = target.MapRAM(cfg.MemoryBytes); err != nil {
-		fmt.Fprintf(s.err, "stub: %v\n", err)
-		return exitFailure
+	if s.mapRAM != nil {
+		if cfg.MemoryBytes == 0 {
+			cfg.MemoryBytes = target.DefaultMemory
+		}
+		if cfg.RAM, err = s.mapRAM(cfg.MemoryBytes); err != nil {
+			fmt.Fprintf(s.err, "stub: %v\n", err)
+			return exitFailure
+		}
 	}
 	m, err := target.New(cfg)
 	if err != nil {

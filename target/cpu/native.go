@@ -89,6 +89,10 @@ const nativeHotRuns = 32
 // returns to Go, which calls in again.
 const nativeCallBudget = 1 << 14
 
+// A call's first block is entered without the chain entry's check (Go
+// checked it against Run's limit), so the budget must hold any block.
+var _ = [1]struct{}{}[(nativeMaxLen+1)/nativeCallBudget]
+
 // nativeMaxBlocks bounds the block table; it is emptied when full.
 const nativeMaxBlocks = 1 << 16
 

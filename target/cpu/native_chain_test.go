@@ -34,6 +34,17 @@ func TestNativeChainStopsOnLimit(t *testing.T) {
 			t.Fatalf("Run(%d): exit %v, instret %d", limit, ex.Kind, c.Instret())
 		}
 	}
+	// Runs longer than a call's budget: several calls into host code.
+	runs, start := c.native.runs, c.Instret()
+	for _, step := range []uint64{nativeCallBudget - 1, nativeCallBudget, nativeCallBudget + 1, 2*nativeCallBudget + 7, 5*nativeCallBudget - 3} {
+		limit := c.Instret() + step
+		if ex := c.Run(limit); ex.Kind != ExitLimit || c.Instret() != limit {
+			t.Fatalf("Run(%d): exit %v, instret %d", limit, ex.Kind, c.Instret())
+		}
+	}
+	if n := c.Instret() - start; c.native.runs-runs < n/nativeCallBudget {
+		t.Errorf("%d calls into host code for %d instructions, at most %d each", c.native.runs-runs, n, nativeCallBudget)
+	}
 	n := c.Instret()
 	// The first instruction is the JMP +0; then rounds of 6 adds, an
 	// add to RDX and the JMP.
@@ -106,13 +117,19 @@ func TestNativeChainLetsGCRun(t *testing.T) {
 		return
 	}
 	// A safety net, not a timing: the child takes a fraction of a second.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// Within the test's own deadline, so that the child is never left
+	// spinning.
+	deadline := time.Now().Add(time.Minute)
+	if d, ok := t.Deadline(); ok && d.Add(-5*time.Second).Before(deadline) {
+		deadline = d.Add(-5 * time.Second)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestNativeChainLetsGCRun$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), "VMAPSTACK_GC_CHILD=1")
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
-		t.Fatalf("runtime.GC while a block ran chained to itself: the process hung (killed after a minute)\n%s", out)
+		t.Fatalf("runtime.GC while a block ran chained to itself: the process hung (killed at %v)\n%s", deadline.Format(time.TimeOnly), out)
 	}
 	if err != nil || !strings.Contains(string(out), "--- PASS: TestNativeChainLetsGCRun") {
 		t.Fatalf("child: %v\n%s", err, out)
