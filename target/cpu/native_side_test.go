@@ -20,6 +20,27 @@ func nativeSideRun(t *testing.T, code []byte, native bool, rcx uint64, limits []
 	return c, trace
 }
 
+// nativeSideCompare runs code with and without blocks, RCX set to rcx,
+// stopping n times after 1 to mod instructions and then at the end, and
+// requires the same RIP, RAX, RCX, instruction count and RFLAGS at each
+// stop; it returns the CPU that ran blocks.
+func nativeSideCompare(t *testing.T, code []byte, rcx uint64, n, mod int) *CPU {
+	t.Helper()
+	var limits []uint64
+	for i := 0; i < n; i++ {
+		limits = append(limits, uint64(1+i%mod))
+	}
+	limits = append(limits, 100000)
+	c, got := nativeSideRun(t, code, true, rcx, limits)
+	_, want := nativeSideRun(t, code, false, rcx, limits)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("stop %d: rip rax rcx instret rflags %#x, interpreter %#x", i/5, got[i-i%5:i-i%5+5], want[i-i%5:i-i%5+5])
+		}
+	}
+	return c
+}
+
 // A loop whose back edge is a side exit (backward, off < 0), the block re-entered from its cached slot.
 func TestNativeBackwardSideExit(t *testing.T) {
 	code := []byte{0xeb, 0x00,
@@ -30,18 +51,7 @@ func TestNativeBackwardSideExit(t *testing.T) {
 		0x48, 0x01, 0xd6, // add rsi, rdx
 		0x48, 0x89, 0xf7, // mov rdi, rsi
 		0xf4}
-	var limits []uint64
-	for i := 0; i < 300; i++ {
-		limits = append(limits, uint64(1+i%7))
-	}
-	limits = append(limits, 100000)
-	c, got := nativeSideRun(t, code, true, 2000, limits)
-	_, want := nativeSideRun(t, code, false, 2000, limits)
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("step %d: %#x want %#x", i/5, got[i-i%5:i-i%5+5], want[i-i%5:i-i%5+5])
-		}
-	}
+	c := nativeSideCompare(t, code, 2000, 300, 7)
 	t.Logf("runs %d (and %d from another block) instrs %d made %d", c.native.runs, c.native.chained, c.native.instrs, c.native.made)
 	if c.native.runs+c.native.chained < 100 {
 		t.Errorf("few block runs")

@@ -84,18 +84,7 @@ func TestNativeCallReturnLoop(t *testing.T) {
 	}
 	copy(code[f:], fn)
 	copy(code[g:], fn)
-	var limits []uint64
-	for i := 0; i < 200; i++ {
-		limits = append(limits, uint64(1+i%13))
-	}
-	limits = append(limits, 100000)
-	c, got := nativeSideRun(t, code, true, 3000, limits)
-	_, want := nativeSideRun(t, code, false, 3000, limits)
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("stop %d: rip rax rcx instret rflags %#x, interpreter %#x", i/5, got[i-i%5:i-i%5+5], want[i-i%5:i-i%5+5])
-		}
-	}
+	c := nativeSideCompare(t, code, 3000, 200, 13)
 	if c.gpr[RSP] != wbStackTop || c.rip != wbCode+uint64(len(loop)) {
 		t.Errorf("rsp %#x rip %#x at the end", c.gpr[RSP], c.rip)
 	}
