@@ -518,4 +518,9 @@ func TestGDBMonitorStats(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^instructions/s\s+[0-9.]+[KMG]? \(` + m[1] + ` instructions in [0-9.]+s of host time\)$`).MatchString(out) {
 		t.Errorf("monitor stats gives no rate for %s instructions:\n%s", m[1], out)
 	}
+	// The native tier's line (README): block runs, of which entered
+	// from another block in host code, and the share of instructions.
+	if !regexp.MustCompile(`(?m)^native tier\s+blocks \d+, runs \d+ \(\d+ from another block\), instructions \d+ \([0-9.]+%\)$`).MatchString(out) {
+		t.Errorf("monitor stats has no native tier line:\n%s", out)
+	}
 }

@@ -133,10 +133,13 @@ type nativeBlock struct {
 
 // nativeExit is what a block's exit retired: its instructions, the
 // offset from the head's RIP of the next one, and the flags (flagsOut:
-// the block wrote flags before it, taken from c.native.flags; clearAF:
-// the last writer of AF left it undefined, the interpreter's 0). The
-// exits numbered 2+i are before a memory access (the interpreter runs
-// it) or after a Jcc taken.
+// the block wrote flags before it, all of them unless it loaded them at
+// entry (nativeExitsWriteFlags); clearAF: the last writer of AF left it
+// undefined, and the exit's record clears it, as the interpreter's 0).
+// Every exit stores the guest's flags in c.native.flags. The exits
+// numbered 2+i are before a memory access (the interpreter runs it) or
+// after a Jcc taken. nativeAppendExitRecords writes them for the host
+// code.
 type nativeExit struct {
 	count             uint8
 	accesses          uint8 // memory accesses the block made before it
