@@ -42,7 +42,7 @@ func tryInterrupt(c *rsp, runFor time.Duration) (string, time.Duration, error) {
 	return reply, time.Since(start), err
 }
 
-// TestInterruptRunning interrupts scenario=bench (a long compute workload)
+// TestInterruptRunning interrupts scenario=endless (bench's workload without end)
 // while it runs at full speed: the stop reply must be T02 (SIGINT, as
 // gdbserver and QEMU answer) and the machine must then be halted and
 // usable. How long the stop takes is a figure, not a behaviour: it depends
@@ -51,7 +51,7 @@ func tryInterrupt(c *rsp, runFor time.Duration) (string, time.Duration, error) {
 func TestInterruptRunning(t *testing.T) {
 	for _, network := range []string{"unix", "tcp"} {
 		t.Run(network, func(t *testing.T) {
-			m := newMachine(t, "scenario=bench")
+			m := newMachine(t, "scenario=endless")
 			r := startRig(t, m, network)
 			c := r.dial(t)
 			c.handshake()
@@ -89,7 +89,7 @@ func TestInterruptRunning(t *testing.T) {
 }
 
 // BenchmarkInterruptLatency is the time from 0x03 to the stop reply while
-// scenario=bench runs at full speed (QEMU 7.2's stub: about 0.4 ms on the
+// scenario=endless runs at full speed (QEMU 7.2's stub: about 0.4 ms on the
 // development machine), 20 ms into a continue; "early" interrupts 2 ms in,
 // before the session's watcher may have started.
 func BenchmarkInterruptLatency(b *testing.B) {
@@ -104,7 +104,7 @@ func BenchmarkInterruptLatency(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				if c == nil {
 					b.StopTimer()
-					m := newMachine(b, "scenario=bench")
+					m := newMachine(b, "scenario=endless")
 					c = startRig(b, m, network).dial(b)
 					c.handshake()
 					b.StartTimer()
@@ -153,7 +153,7 @@ func BenchmarkInterruptLatencyQEMU(b *testing.B) {
 			addr := l.Addr().String()
 			l.Close()
 			cmd = exec.Command(qemu, "-display", "none", "-no-reboot", "-serial", "none", "-monitor", "none",
-				"-device", "isa-debug-exit", "-kernel", kernel, "-append", "scenario=bench", "-S", "-gdb", "tcp:"+addr)
+				"-device", "isa-debug-exit", "-kernel", kernel, "-append", "scenario=endless", "-S", "-gdb", "tcp:"+addr)
 			if err := cmd.Start(); err != nil {
 				b.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"vmapstack/internal/testtool"
 	"vmapstack/kernelimg/qemutest"
@@ -91,6 +92,41 @@ func TestConsoleMatchesQEMU(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestConsoleMatchesQEMUEndless: scenario=endless never exits, so
+// TestConsoleMatchesQEMU cannot wait for it. Its tasks print nothing once
+// they run, so everything up to its banner is the whole console: QEMU and
+// the stub must print it byte for byte, and neither may have exited when
+// both have printed it.
+func TestConsoleMatchesQEMUEndless(t *testing.T) {
+	t.Parallel()
+	testtool.Require(t, qemutest.QEMU)
+	acquireHeavy(t)
+	ctx := testContext(t)
+	const banner = "endless: 4 tasks computing without end, yielding every 2048\n"
+	q := startProc(t, ctx, qemutest.QEMU, qemutest.Args(kernelPath, "scenario=endless")...)
+	ours := startProc(t, ctx, stubBin, "--listen", "none", "--append", "scenario=endless")
+	var consoles [2]string
+	for i, p := range []*proc{q, ours} {
+		for !strings.Contains(p.stdout.String(), banner) {
+			if p.exited() {
+				t.Fatalf("%s exited before its banner: %s%s", p.name, p.stdout.String(), p.stderr.String())
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("%s printed no banner: %v\n%s", p.name, ctx.Err(), p.stdout.String())
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		consoles[i] = p.stdout.String()
+	}
+	if q.exited() || ours.exited() {
+		t.Errorf("endless ended (QEMU exited: %v, the stub: %v)", q.exited(), ours.exited())
+	}
+	if consoles[1] != consoles[0] {
+		t.Errorf("console differs from QEMU's at %s", firstDiff(consoles[1], consoles[0]))
 	}
 }
 

@@ -357,14 +357,14 @@ func TestGDBWatch(t *testing.T) {
 }
 
 // TestGDBInterrupt interrupts a running machine the way a user does: ^C
-// (SIGINT to gdb) while `continue` runs the long bench scenario. gdb sends
+// (SIGINT to gdb) while `continue` runs scenario=endless, which never ends. gdb sends
 // the interrupt byte and must get a SIGINT stop it can inspect.
 func TestGDBInterrupt(t *testing.T) {
 	t.Parallel()
 	testtool.Require(t, "gdb")
 	acquireHeavy(t)
 	ctx := testContext(t)
-	s := startStub(t, ctx, false, "--append", "scenario=bench", "--serial", "none")
+	s := startStub(t, ctx, false, "--append", "scenario=endless", "--serial", "none")
 	args := gdbArgs(append([]string{kernelPath}, exs("target remote "+s.gdbAddr,
 		// Run into the kernel first: an interrupt that arrives before the
 		// machine ran an instruction would legitimately stop at the entry.
@@ -373,7 +373,7 @@ func TestGDBInterrupt(t *testing.T) {
 		"echo @STOPPED\\n", "info registers rip", "kill")...)...)
 	g := startProc(t, ctx, "gdb", args...)
 	// With `set debug remote 1` gdb logs each packet on stderr; once the
-	// resume packet is out the machine runs (bench runs for seconds).
+	// resume packet is out the machine runs (and, endless, never stops by itself).
 	resumed := regexp.MustCompile(`Sending packet: \$(vCont;c|c)[#:;]`)
 	for !resumed.MatchString(g.stderr.String()) {
 		if g.exited() {
@@ -413,7 +413,7 @@ func TestGDBDetachReattach(t *testing.T) {
 	testtool.Require(t, "gdb")
 	acquireHeavy(t)
 	ctx := testContext(t)
-	s := startStub(t, ctx, false, "--append", "scenario=bench", "--serial", "none")
+	s := startStub(t, ctx, false, "--append", "scenario=endless", "--serial", "none")
 	out1 := runGDB(t, ctx, exs("target remote "+s.gdbAddr, "p/x $pc", "detach")...)
 	if !strings.Contains(out1, "Detaching from program") && !strings.Contains(out1, "[Inferior 1 (Remote target) detached]") {
 		t.Errorf("first gdb did not detach:\n%s", out1)
@@ -450,7 +450,7 @@ func TestGDBAttachRunning(t *testing.T) {
 	testtool.Require(t, "gdb")
 	acquireHeavy(t)
 	ctx := testContext(t)
-	s := startStub(t, ctx, true, "--append", "scenario=bench", "--wait=false", "--serial", "none")
+	s := startStub(t, ctx, true, "--append", "scenario=endless", "--wait=false", "--serial", "none")
 	cmds := []string{"target remote " + s.gdbAddr}
 	cmds = append(cmds, pmark("@PC", "$pc")...)
 	cmds = append(cmds, "stepi")

@@ -595,13 +595,13 @@ func TestGDBMIVSCodeLaunch(t *testing.T) {
 }
 
 // TestGDBMIInterrupt: -exec-continue, then -exec-interrupt while the
-// bench scenario runs; MI must report *stopped with SIGINT.
+// endless scenario runs; MI must report *stopped with SIGINT.
 func TestGDBMIInterrupt(t *testing.T) {
 	t.Parallel()
 	testtool.Require(t, "gdb")
 	acquireHeavy(t)
 	ctx := testContext(t)
-	st := startStub(t, ctx, false, "--append", "scenario=bench", "--serial", "none")
+	st := startStub(t, ctx, false, "--append", "scenario=endless", "--serial", "none")
 	mi := startGDBMI(t)
 	mi.expect("-gdb-set mi-async on", "done")
 	mi.expect("-file-exec-and-symbols "+kernelPath, "done")

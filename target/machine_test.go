@@ -329,6 +329,36 @@ func TestMachineSerialInput(t *testing.T) {
 // The machine is deterministic: the same kernel and command line give the
 // same instruction count, console and exception history, run after run
 // (timer interrupts included: time is the instruction count).
+// TestMachineEndless: scenario=endless, which the attach and interrupt
+// tests rely on, is still running when bench would long have ended (272 M
+// instructions), and its tasks are switching.
+func TestMachineEndless(t *testing.T) {
+	if testtool.Short() {
+		t.Skip("runs 300 M instructions; -short leaves it out")
+	}
+	m, err := New(Config{Kernel: kernelimg.ELF, KernelPath: "kernel.elf", Append: "scenario=endless"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 300_000_000
+	st := m.RunUntil(context.Background(), limit)
+	if st.Kind != StopLimit || st.Instret != limit {
+		t.Fatalf("stop %s at %d instructions, want the limit %d\n%s", st, st.Instret, limit, m.Console())
+	}
+	if !strings.Contains(string(m.Console()), "endless: 4 tasks computing without end, yielding every 2048\n") {
+		t.Errorf("no endless banner:\n%s", m.Console())
+	}
+	timer := 0
+	for _, e := range m.Events() {
+		if e.Kind == cpu.EventInterrupt {
+			timer++
+		}
+	}
+	if timer == 0 {
+		t.Errorf("no timer interrupt in 300 M instructions")
+	}
+}
+
 // TestMachineDeterministic: the instruction count is the only clock, so
 // two runs of the same image and command line retire the same number of
 // instructions, print the same bytes and take every exception and timer

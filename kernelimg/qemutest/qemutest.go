@@ -123,7 +123,7 @@ var Cases = []Case{
 		PowerDown,
 	}},
 	{Name: "unknown", Append: "scenario=nonesuch", ExitCode: 1, MustContain: []string{
-		PanicPrefix + `unknown scenario "nonesuch" (scenarios: tasks overflow overflow-pf irq-overflow lazy-pgd bench)`,
+		PanicPrefix + `unknown scenario "nonesuch" (scenarios: tasks overflow overflow-pf irq-overflow lazy-pgd bench endless)`,
 	}},
 }
 
