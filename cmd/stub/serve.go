@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -32,9 +33,19 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, symbols []
 	}
 	path, _ := m.Kernel()
 	mon := monitor.New(m, nil) // the kernel's model, chosen from its file (kernelsym.ForImage)
+	ef := execFile(o, mon, symbols, s)
+	if ef != nil {
+		// Build it now, before the banner says we are ready: for a
+		// Linux bzImage that is an unpack and a kallsyms search (0.6 s
+		// on a quiet 2-core AMD EPYC), and gdb's first packet waits for
+		// it (qSupported offers qXfer:exec-file only when there is a
+		// file). On a loaded host that wait could pass gdb's
+		// remotetimeout (2 s) and garble the handshake.
+		ef()
+	}
 	t := gdbtarget.New(m, gdbtarget.Config{
 		ExecPath:     execPath(o.Kernel),
-		ExecFile:     execFile(o, mon, symbols, s),
+		ExecFile:     ef,
 		Monitor:      mon.Run,
 		DescribeStop: mon.DescribeStop,
 		MemoryRegion: func(addr uint64) (gdbproto.MemoryRegion, error) {
@@ -72,12 +83,19 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, symbols []
 	stop := context.AfterFunc(ctx, func() { srv.Close() })
 	defer stop()
 
+	// The address bound: with port 0 (--listen 127.0.0.1:0) the system
+	// picks a free one, which only the banner tells (what scripts and
+	// tests use, free of a probe-then-bind race).
+	listen := o.Listen
+	if a, ok := l.Addr().(*net.TCPAddr); ok {
+		listen = a.String()
+	}
 	// One write: a script (or test) that waits for "waiting for a
 	// debugger" then finds the attach commands too, not half the banner.
 	fmt.Fprintf(s.err, "stub: %s booted with %q; waiting for a debugger on %s\n"+
 		"stub: attach with:  gdb -ex 'target remote %s'\n"+
 		"stub:          or:  lldb -o '%s'\n",
-		path, o.Append, o.Listen, gdbAddress(o.Listen), lldbConnect(o.Listen))
+		path, o.Append, listen, gdbAddress(listen), lldbConnect(listen))
 
 	err = srv.Serve(l)
 	var exit *gdbproto.ExitError
