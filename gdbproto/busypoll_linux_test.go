@@ -267,7 +267,9 @@ func TestPollCut(t *testing.T) {
 		r := newPollingReader(srv, window).(*pollingReader)
 		r.spin = window
 		r.cut(true)
-		srv.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+		// A second, not less: a deadline that passed before the read
+		// goroutine ran would end the read before any poll.
+		srv.SetReadDeadline(time.Now().Add(time.Second))
 		read(t, r, nil)
 	})
 	t.Run("during the poll", func(t *testing.T) {
@@ -275,9 +277,17 @@ func TestPollCut(t *testing.T) {
 		r := newPollingReader(srv, window).(*pollingReader)
 		r.spin = window
 		read(t, r, func() {
-			time.Sleep(20 * time.Millisecond) // the read is polling
+			time.Sleep(20 * time.Millisecond) // the read is polling, most likely
 			r.cut(true)
-			srv.SetReadDeadline(time.Unix(1, 0)) // as watch.stop does
+			// Only a poll takes the cut: once it has, the read is parked,
+			// and the past deadline (as watch.stop sets it) ends it. Set
+			// before the read began, the deadline would end it unpolled.
+			for giveUp := time.Now().Add(time.Minute); r.cutNext.Load(); time.Sleep(time.Millisecond) {
+				if time.Now().After(giveUp) { // a safety net
+					t.Fatal("no poll took the cut")
+				}
+			}
+			srv.SetReadDeadline(time.Unix(1, 0))
 		})
 	})
 	t.Run("withdrawn", func(t *testing.T) {

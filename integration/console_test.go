@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"vmapstack/internal/testtool"
 	"vmapstack/kernelimg/qemutest"
@@ -95,6 +94,10 @@ func TestConsoleMatchesQEMU(t *testing.T) {
 	}
 }
 
+// endlessBanner is what scenario=endless prints once its tasks are made;
+// it prints nothing after it.
+const endlessBanner = "endless: 4 tasks computing without end, yielding every 2048\n"
+
 // TestConsoleMatchesQEMUEndless: scenario=endless never exits, so
 // TestConsoleMatchesQEMU cannot wait for it. Its tasks print nothing once
 // they run, so everything up to its banner is the whole console: QEMU and
@@ -105,21 +108,11 @@ func TestConsoleMatchesQEMUEndless(t *testing.T) {
 	testtool.Require(t, qemutest.QEMU)
 	acquireHeavy(t)
 	ctx := testContext(t)
-	const banner = "endless: 4 tasks computing without end, yielding every 2048\n"
 	q := startProc(t, ctx, qemutest.QEMU, qemutest.Args(kernelPath, "scenario=endless")...)
 	ours := startProc(t, ctx, stubBin, "--listen", "none", "--append", "scenario=endless")
 	var consoles [2]string
 	for i, p := range []*proc{q, ours} {
-		for !strings.Contains(p.stdout.String(), banner) {
-			if p.exited() {
-				t.Fatalf("%s exited before its banner: %s%s", p.name, p.stdout.String(), p.stderr.String())
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("%s printed no banner: %v\n%s", p.name, ctx.Err(), p.stdout.String())
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
+		p.waitStdout(t, ctx, endlessBanner)
 		consoles[i] = p.stdout.String()
 	}
 	if q.exited() || ours.exited() {

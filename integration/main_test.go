@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,10 @@ var (
 
 // testTimeout is the safety net of every test: nothing here should take
 // more than a few seconds, but a wedged debugger must not hang the run.
-const testTimeout = 60 * time.Second
+// It bounds a whole test, and some run eight gdb sessions and as many
+// boots one after another, each several seconds on a loaded 2-core host:
+// so minutes, not the seconds a quiet machine needs.
+const testTimeout = 3 * time.Minute
 
 // heavy limits how many emulators (our stub or QEMU) run at once: the
 // machine has 2 cores shared with other work.
@@ -131,6 +135,23 @@ func (p *proc) exited() bool {
 	}
 }
 
+// waitStdout waits until the process has printed want on stdout: proof
+// that it got that far, where a sleep would only hope so. It fails the
+// test if the process exits first or ctx ends (the safety net).
+func (p *proc) waitStdout(t *testing.T, ctx context.Context, want string) {
+	t.Helper()
+	for !strings.Contains(p.stdout.String(), want) {
+		if p.exited() {
+			t.Fatalf("%s exited before printing %q: %s%s", p.name, want, p.stdout.String(), p.stderr.String())
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s did not print %q: %v\n%s", p.name, want, ctx.Err(), p.stdout.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 // stub is a running stub serving a debugger.
 type stub struct {
 	*proc
@@ -146,12 +167,10 @@ func startStub(t *testing.T, ctx context.Context, tcp bool, flags ...string) *st
 	s := &stub{}
 	var listen string
 	if tcp {
-		port, err := qemutest.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		listen = "127.0.0.1:" + port
-		s.gdbAddr, s.lldbAddr = listen, listen
+		// Port 0: the stub binds a free port and its banner names it
+		// (below), so no other process can take it between a probe and
+		// the bind.
+		listen = "127.0.0.1:0"
 	} else {
 		path := shortSocketPath(t)
 		listen = "unix:" + path
@@ -170,6 +189,13 @@ func startStub(t *testing.T, ctx context.Context, tcp bool, flags ...string) *st
 			t.Fatalf("stub did not listen: %v (stderr: %s)", ctx.Err(), s.stderr.String())
 		case <-time.After(10 * time.Millisecond):
 		}
+	}
+	if tcp {
+		m := regexp.MustCompile(`waiting for a debugger on (127\.0\.0\.1:[1-9][0-9]*)\n`).FindStringSubmatch(s.stderr.String())
+		if m == nil {
+			t.Fatalf("the banner names no bound port: %s", s.stderr.String())
+		}
+		s.gdbAddr, s.lldbAddr = m[1], m[1]
 	}
 	return s
 }
