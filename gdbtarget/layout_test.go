@@ -5,7 +5,9 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -83,27 +85,29 @@ type xmlFeature struct {
 // ours, in order.
 func TestLayoutMatchesQEMU(t *testing.T) {
 	qemu := testtool.Require(t, "qemu-system-x86_64")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// A unix socket in our own directory: no free-port probe that another
+	// process could win before QEMU binds.
+	dir, err := os.MkdirTemp("", "vml") // short: sun_path holds 108 bytes
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "gdb.sock")
 	cmd := exec.Command(qemu, "-display", "none", "-S", "-monitor", "none", "-serial", "none",
-		"-no-reboot", "-gdb", "tcp:"+addr)
+		"-no-reboot", "-gdb", "unix:"+sock+",server=on,wait=off")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	var c net.Conn
-	for i := 0; i < 100; i++ {
-		if c, err = net.Dial("tcp", addr); err == nil {
+	// QEMU listens once it has started: a minute bounds a hang only.
+	for giveUp := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if c, err = net.Dial("unix", sock); err == nil {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("connect to QEMU's gdbstub: %v", err)
+		if time.Now().After(giveUp) {
+			t.Fatalf("connect to QEMU's gdbstub: %v", err)
+		}
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(20 * time.Second))

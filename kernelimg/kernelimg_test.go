@@ -331,26 +331,27 @@ func TestGDBAgainstQEMU(t *testing.T) {
 	testtool.Require(t, qemutest.QEMU)
 	gdb := testtool.Require(t, "gdb")
 	kernel := kernelFile(t)
-	port, err := qemutest.FreePort()
+	gdbArg, sock, err := qemutest.GDBSocket()
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer os.RemoveAll(filepath.Dir(sock))
 	ctx, cancel := context.WithTimeout(context.Background(), qemutest.DefaultTimeout)
 	defer cancel()
 	qemu := exec.CommandContext(ctx, qemutest.QEMU, qemutest.Args(kernel, "scenario=overflow",
-		"-gdb", "tcp:127.0.0.1:"+port, "-S")...)
+		"-gdb", gdbArg, "-S")...)
 	qemu.Stdout = new(bytes.Buffer)
 	if err := qemu.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = qemu.Process.Kill(); _ = qemu.Wait() }()
-	if err := qemutest.WaitPort(ctx, "127.0.0.1:"+port); err != nil {
+	if err := qemutest.WaitSocket(ctx, sock); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.CommandContext(ctx, gdb, "-nx", "-batch",
 		"-ex", "set confirm off",
 		"-ex", "file "+kernel,
-		"-ex", "target remote 127.0.0.1:"+port,
+		"-ex", "target remote "+sock,
 		"-ex", "break do_double_fault",
 		"-ex", "continue",
 		"-ex", "p *current_task",

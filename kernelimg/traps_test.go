@@ -5,7 +5,9 @@ import (
 	"context"
 	"debug/elf"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -81,27 +83,28 @@ func TestTrapNames(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(strings.ReplaceAll(tc.name, " ", "-"), func(t *testing.T) {
-			port, err := qemutest.FreePort()
+			gdbArg, sock, err := qemutest.GDBSocket()
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer os.RemoveAll(filepath.Dir(sock))
 			ctx, cancel := context.WithTimeout(context.Background(), qemutest.DefaultTimeout)
 			defer cancel()
 			var console bytes.Buffer
 			qemu := exec.CommandContext(ctx, qemutest.QEMU, qemutest.Args(kernel, "scenario=tasks",
-				"-gdb", "tcp:127.0.0.1:"+port, "-S")...)
+				"-gdb", gdbArg, "-S")...)
 			qemu.Stdout = &console
 			if err := qemu.Start(); err != nil {
 				t.Fatal(err)
 			}
 			defer func() { _ = qemu.Process.Kill() }()
-			if err := qemutest.WaitPort(ctx, "127.0.0.1:"+port); err != nil {
+			if err := qemutest.WaitSocket(ctx, sock); err != nil {
 				t.Fatal(err)
 			}
 			out, err := exec.CommandContext(ctx, gdb, "-nx", "-batch",
 				"-ex", "set confirm off",
 				"-ex", "file "+kernel,
-				"-ex", "target remote 127.0.0.1:"+port,
+				"-ex", "target remote "+sock,
 				"-ex", "break run_scenario",
 				"-ex", "continue",
 				"-ex", fmt.Sprintf("set $pc = %#x", tc.pc),

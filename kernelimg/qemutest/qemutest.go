@@ -410,29 +410,33 @@ func ParseStacks(console []byte) ([]Stack, error) {
 	return out, nil
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func FreePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// GDBSocket makes a directory for a QEMU gdbstub's unix socket and returns
+// QEMU's -gdb argument and the socket's path (what gdb's target remote
+// takes). A socket in a directory of our own, not a TCP port found free
+// and bound later: another process cannot take it in between. The
+// directory is short (sun_path holds 108 bytes); the caller removes it,
+// filepath.Dir(path).
+func GDBSocket() (arg, path string, err error) {
+	dir, err := os.MkdirTemp("", "vmq")
 	if err != nil {
-		return "", fmt.Errorf("free port: %w", err)
+		return "", "", fmt.Errorf("gdb socket: %w", err)
 	}
-	defer l.Close()
-	_, port, err := net.SplitHostPort(l.Addr().String())
-	return port, err
+	path = filepath.Join(dir, "gdb.sock")
+	return "unix:" + path + ",server=on,wait=off", path, nil
 }
 
-// WaitPort waits until something accepts connections on addr (QEMU's gdb
-// stub once it is up).
-func WaitPort(ctx context.Context, addr string) error {
+// WaitSocket waits until something accepts connections on the unix socket
+// path (QEMU's gdbstub once it is up).
+func WaitSocket(ctx context.Context, path string) error {
 	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
+		c, err := net.DialTimeout("unix", path, time.Second)
 		if err == nil {
-			// QEMU's gdbstub takes one client: hand the port back at once.
+			// QEMU's gdbstub takes one client: hand it back at once.
 			return c.Close()
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for %s: %w", addr, ctx.Err())
+			return fmt.Errorf("wait for %s: %w", path, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
