@@ -98,11 +98,13 @@ func WithPacketSize(n int) Option {
 // much: 50µs of polling raised gdb's stepi loop over TCP from 3,800 to
 // 4,400-4,800 steps/s on a 2-core machine, and a window that catches the
 // gaps between two stepi too (100-150 µs on a 2-core AMD EPYC) raised it
-// from 2,110 to 2,590 on another (medians, cmd/stub's 300 µs bound). The
-// price is one core while a debugger exchanges packets faster than d, and
-// at most d of it after the last packet. Where the debugger and the stub share one core, polling holds
-// the core the debugger needs to send its next packet: pinned to one
-// CPU, stepi ran 35% slower with it. A client in the same process (tests)
+// from 2,110 to 2,590 on another (medians, a 300 µs bound). The price is
+// one core while a debugger exchanges packets faster than d, and at most
+// d of it after the last packet. Where the debugger and the stub share
+// one core, polling holds the core the debugger needs to send its next
+// packet: pinned to one CPU, stepi ran 35% slower with it, and with
+// another program busy on one of two cores, 37% slower (docs/speed.md,
+// "Sixth round"); so cmd/stub polls only when --busy-poll asks. A client in the same process (tests)
 // is slowed too: its wakeup waits for the poll to end. A Close during a
 // poll takes effect when the poll ends; the end of a resume cuts the
 // interrupt watcher's poll short.

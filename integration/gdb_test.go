@@ -470,6 +470,33 @@ func TestGDBAttachRunning(t *testing.T) {
 	}
 }
 
+// TestGDBBusyPoll: with --busy-poll the stub polls gdb's socket between
+// packets; stepping, a breakpoint hit in a continue (the interrupt
+// watcher's poll is cut when the target stops) and kill work as without.
+func TestGDBBusyPoll(t *testing.T) {
+	t.Parallel()
+	testtool.Require(t, "gdb")
+	acquireHeavy(t)
+	ctx := testContext(t)
+	s := startStub(t, ctx, true, "--append", "scenario=tasks", "--serial", "none", "--busy-poll", "300us")
+	cmds := []string{"target remote " + s.gdbAddr, "break switch_to", "continue"}
+	cmds = append(cmds, pmark("@PC", "$pc")...)
+	cmds = append(cmds, "stepi", "stepi")
+	cmds = append(cmds, pmark("@PC2", "$pc")...)
+	cmds = append(cmds, "kill")
+	out := runGDB(t, ctx, append([]string{kernelPath}, exs(cmds...)...)...)
+	pc := marked(t, out, "@PC")
+	if want, _ := kernelSymbol(t, "switch_to"); pc != want {
+		t.Errorf("stopped at pc %#x, want switch_to at %#x:\n%s", pc, want, out)
+	}
+	if pc2 := marked(t, out, "@PC2"); pc2 == pc {
+		t.Errorf("two stepi did not move pc %#x", pc)
+	}
+	if code, err := s.wait(ctx); err != nil || code != 0 {
+		t.Errorf("stub after kill: status %d, %v", code, err)
+	}
+}
+
 // TestGDBMonitorHelp runs `monitor help`, which lists every command of
 // docs/design.md §7, one per line.
 func TestGDBMonitorHelp(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseSize(t *testing.T) {
@@ -52,7 +53,7 @@ func TestParseArgs(t *testing.T) {
 			t.Fatal(err)
 		}
 		if o.Kernel != "" || o.Append != "scenario=overflow" || o.Listen != "127.0.0.1:1234" || !o.Wait ||
-			o.Serial != "stdio" || o.Memory != 128<<20 || o.TraceInt != "" || !o.Native {
+			o.Serial != "stdio" || o.Memory != 128<<20 || o.TraceInt != "" || !o.Native || o.BusyPoll != 0 {
 			t.Errorf("defaults: %+v", o)
 		}
 		if o.BreakOn.String() != "triple" {
@@ -61,12 +62,12 @@ func TestParseArgs(t *testing.T) {
 	})
 	t.Run("all flags", func(t *testing.T) {
 		o, err := parseArgs([]string{"--kernel", "/tmp/k.elf", "--append=scenario=tasks noist", "--listen", "none",
-			"--wait=false", "--break-on", "df,pf,0x20", "--serial", "none", "--memory", "1G", "--trace-int", "int.log", "--native=false"}, &bytes.Buffer{})
+			"--wait=false", "--break-on", "df,pf,0x20", "--serial", "none", "--memory", "1G", "--trace-int", "int.log", "--native=false", "--busy-poll", "300us"}, &bytes.Buffer{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if o.Kernel != "/tmp/k.elf" || o.Append != "scenario=tasks noist" || o.Listen != "none" || o.Wait ||
-			o.Serial != "none" || o.Memory != 1<<30 || o.TraceInt != "int.log" || o.Native {
+			o.Serial != "none" || o.Memory != 1<<30 || o.TraceInt != "int.log" || o.Native || o.BusyPoll != 300*time.Microsecond {
 			t.Errorf("got %+v", o)
 		}
 		if !o.BreakOn.Vectors[8] || !o.BreakOn.Vectors[14] || !o.BreakOn.Vectors[0x20] || o.BreakOn.String() != "df,pf,32,triple" {
@@ -84,6 +85,9 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--memory", "4097K"}, "not a multiple of 4 KiB"},
 		{[]string{"--listen="}, "--listen: empty address"},
 		{[]string{"--serial="}, "--serial: empty"},
+		{[]string{"--busy-poll", "-1us"}, "--busy-poll: -1µs is out of range"},
+		{[]string{"--busy-poll", "1s"}, "--busy-poll: 1s is out of range"},
+		{[]string{"--busy-poll", "300"}, "--busy-poll"},
 		{[]string{"--nosuchflag"}, "unknown flag: --nosuchflag"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	}
@@ -101,7 +105,7 @@ func TestParseArgs(t *testing.T) {
 		if !errors.Is(err, errHelp) {
 			t.Fatalf("err = %v", err)
 		}
-		for _, flag := range []string{"--kernel", "--append", "--listen", "--wait", "--break-on", "--serial", "--memory", "--trace-int", "isa-debug-exit"} {
+		for _, flag := range []string{"--kernel", "--append", "--listen", "--wait", "--break-on", "--serial", "--memory", "--trace-int", "--native", "--busy-poll", "isa-debug-exit"} {
 			if !strings.Contains(out.String(), flag) {
 				t.Errorf("help lacks %s:\n%s", flag, out.String())
 			}

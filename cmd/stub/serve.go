@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"time"
 
 	"vmapstack/gdbproto"
 	"vmapstack/gdbtarget"
@@ -66,15 +64,12 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, symbols []
 			}
 		}),
 	}
-	// The debugger is another process: polling its socket briefly after
-	// each reply saves an epoll wakeup per packet (see WithBusyPoll for
-	// the figures); the window follows how fast it answers, up to 300 µs.
-	// Not with one CPU to run on (GOMAXPROCS follows a cgroup's CPU
-	// quota, NumCPU does not), where the poll would hold the core gdb
-	// needs to send that packet: pinned together with taskset -c 0, gdb's
-	// stepi ran 35% slower with polling than without.
-	if runtime.GOMAXPROCS(0) > 1 {
-		opts = append(opts, gdbproto.WithBusyPoll(300*time.Microsecond))
+	// Off by default: on a quiet 2-core AMD EPYC polling gained gdb's
+	// stepi nothing measurable (medians of ten interleaved rounds: 3,205
+	// steps/s polling up to 300 µs, 3,638 not), and with one core taken by
+	// other work it held the core gdb needed (1,198 against 2,234).
+	if o.BusyPoll > 0 {
+		opts = append(opts, gdbproto.WithBusyPoll(o.BusyPoll))
 	}
 	if !o.Wait {
 		opts = append(opts, gdbproto.WithStartRunning())

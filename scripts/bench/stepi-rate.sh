@@ -44,6 +44,12 @@ pid=$!
 sleep 1
 ours=$(rate "127.0.0.1:$port")
 kill $pid; wait $pid 2>/dev/null || true
+port=$(freeport)
+"$tmp/stub" --listen "127.0.0.1:$port" --append "$append" --serial none --busy-poll 300us 2>/dev/null &
+pid=$!
+sleep 1
+polled=$(rate "127.0.0.1:$port")
+kill $pid; wait $pid 2>/dev/null || true
 "$tmp/stub" --listen "unix:$tmp/stub.sock" --append "$append" --serial none 2>/dev/null &
 pid=$!
 for _ in $(seq 50); do [ -S "$tmp/stub.sock" ] && break; sleep 0.1; done
@@ -58,6 +64,7 @@ theirs=$(rate "127.0.0.1:$port")
 
 echo "stepi x $n"
 echo "vmapstack stub, TCP:  $ours steps/s"
+echo "vmapstack stub, TCP, --busy-poll 300us: $polled steps/s"
 echo "vmapstack stub, unix: $unix steps/s"
 echo "QEMU 7.2 TCG, TCP:    $theirs steps/s"
 python3 -c "print('ratio (ours/QEMU, both TCP): %.2f' % ($ours / $theirs))"
