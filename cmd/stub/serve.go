@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"vmapstack/gdbproto"
@@ -78,12 +79,15 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, symbols []
 	stop := context.AfterFunc(ctx, func() { srv.Close() })
 	defer stop()
 
-	// The address bound: with port 0 (--listen 127.0.0.1:0) the system
-	// picks a free one, which only the banner tells (what scripts and
-	// tests use, free of a probe-then-bind race).
+	// The port bound: with port 0 (--listen 127.0.0.1:0) the system picks
+	// a free one, which only the banner tells (what scripts and tests use,
+	// free of a probe-then-bind race). The host stays as the user wrote
+	// it: ":1234" is what gdb's target remote takes, "[::]:1234" is not.
 	listen := o.Listen
 	if a, ok := l.Addr().(*net.TCPAddr); ok {
-		listen = a.String()
+		if host, _, err := net.SplitHostPort(o.Listen); err == nil {
+			listen = net.JoinHostPort(host, strconv.Itoa(a.Port))
+		}
 	}
 	// One write: a script (or test) that waits for "waiting for a
 	// debugger" then finds the attach commands too, not half the banner.
