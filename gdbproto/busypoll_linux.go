@@ -44,7 +44,7 @@ type pollingReader struct {
 }
 
 // gapHistory is how many recent waits set the window; minSpinDivisor
-// bounds it from below (max/minSpinDivisor: with cmd/stub's 300 µs, the
+// bounds it from below (max/minSpinDivisor: with a 300 µs bound, the
 // 50 µs that was the fixed window before).
 const (
 	gapHistory     = 32

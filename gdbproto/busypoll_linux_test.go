@@ -262,15 +262,24 @@ func TestPollCut(t *testing.T) {
 			t.Errorf("the cut was not taken by the poll")
 		}
 	}
+	// Only a poll takes a cut: once one has, the read is parked, and a
+	// past deadline (as watch.stop sets it) ends it. A deadline set
+	// earlier could pass before the read began and end it unpolled.
+	endParked := func(t *testing.T, r *pollingReader, srv net.Conn) {
+		t.Helper()
+		for giveUp := time.Now().Add(time.Minute); r.cutNext.Load(); time.Sleep(time.Millisecond) {
+			if time.Now().After(giveUp) { // a safety net
+				t.Fatal("no poll took the cut")
+			}
+		}
+		srv.SetReadDeadline(time.Unix(1, 0))
+	}
 	t.Run("before the read", func(t *testing.T) {
 		srv, _ := socketPair(t, "tcp")
 		r := newPollingReader(srv, window).(*pollingReader)
 		r.spin = window
 		r.cut(true)
-		// A second, not less: a deadline that passed before the read
-		// goroutine ran would end the read before any poll.
-		srv.SetReadDeadline(time.Now().Add(time.Second))
-		read(t, r, nil)
+		read(t, r, func() { endParked(t, r, srv) })
 	})
 	t.Run("during the poll", func(t *testing.T) {
 		srv, _ := socketPair(t, "tcp")
@@ -279,15 +288,7 @@ func TestPollCut(t *testing.T) {
 		read(t, r, func() {
 			time.Sleep(20 * time.Millisecond) // the read is polling, most likely
 			r.cut(true)
-			// Only a poll takes the cut: once it has, the read is parked,
-			// and the past deadline (as watch.stop sets it) ends it. Set
-			// before the read began, the deadline would end it unpolled.
-			for giveUp := time.Now().Add(time.Minute); r.cutNext.Load(); time.Sleep(time.Millisecond) {
-				if time.Now().After(giveUp) { // a safety net
-					t.Fatal("no poll took the cut")
-				}
-			}
-			srv.SetReadDeadline(time.Unix(1, 0))
+			endParked(t, r, srv)
 		})
 	})
 	t.Run("withdrawn", func(t *testing.T) {

@@ -40,12 +40,12 @@ func TestIdleHandshake(t *testing.T) {
 // stays attached.
 func TestIdleAttachedDebuggerStays(t *testing.T) {
 	f := newFake()
-	_, addr, _ := startServer(t, f, WithIdleHandshake(500*time.Millisecond))
+	_, addr, _ := startServer(t, f, WithIdleHandshake(time.Second))
 	cl := dial(t, addr)
 	if got := cl.cmd("m1000,2"); got != "0001" {
 		t.Fatalf("m1000,2: %q", got)
 	}
-	time.Sleep(time.Second) // two handshake limits of idleness
+	time.Sleep(2 * time.Second) // two handshake limits of idleness
 	if got := cl.cmd("m1000,2"); got != "0001" {
 		t.Errorf("m1000,2 after idling: %q", got)
 	}

@@ -104,10 +104,10 @@ func WithPacketSize(n int) Option {
 // one core, polling holds the core the debugger needs to send its next
 // packet: pinned to one CPU, stepi ran 35% slower with it, and with
 // another program busy on one of two cores, 37% slower (docs/speed.md,
-// "Sixth round"); so cmd/stub polls only when --busy-poll asks. A client in the same process (tests)
-// is slowed too: its wakeup waits for the poll to end. A Close during a
-// poll takes effect when the poll ends; the end of a resume cuts the
-// interrupt watcher's poll short.
+// "Sixth round"); so cmd/stub polls only when --busy-poll asks. A client
+// in the same process (tests) is slowed too: its wakeup waits for the
+// poll to end. A Close during a poll takes effect when the poll ends; the
+// end of a resume cuts the interrupt watcher's poll short.
 func WithBusyPoll(d time.Duration) Option { return func(s *Server) { s.busyPoll = d } }
 
 // WithRLE turns run-length encoding of replies on or off (default on).

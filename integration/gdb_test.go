@@ -357,14 +357,28 @@ func TestGDBWatch(t *testing.T) {
 }
 
 // TestGDBInterrupt interrupts a running machine the way a user does: ^C
-// (SIGINT to gdb) while `continue` runs scenario=endless, which never ends. gdb sends
-// the interrupt byte and must get a SIGINT stop it can inspect.
+// (SIGINT to gdb) while `continue` runs scenario=endless, which never
+// ends. gdb sends the interrupt byte and must get a SIGINT stop it can
+// inspect; with --busy-poll too, where the interrupt watcher polls the
+// socket for that byte.
 func TestGDBInterrupt(t *testing.T) {
 	t.Parallel()
 	testtool.Require(t, "gdb")
+	for _, tc := range []struct {
+		name  string
+		flags []string
+	}{{"default", nil}, {"busy-poll", []string{"--busy-poll", "300us"}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			gdbInterrupt(t, tc.flags)
+		})
+	}
+}
+
+func gdbInterrupt(t *testing.T, flags []string) {
 	acquireHeavy(t)
 	ctx := testContext(t)
-	s := startStub(t, ctx, false, "--append", "scenario=endless", "--serial", "none")
+	s := startStub(t, ctx, false, append([]string{"--append", "scenario=endless", "--serial", "none"}, flags...)...)
 	args := gdbArgs(append([]string{kernelPath}, exs("target remote "+s.gdbAddr,
 		// Run into the kernel first: an interrupt that arrives before the
 		// machine ran an instruction would legitimately stop at the entry.
@@ -471,8 +485,8 @@ func TestGDBAttachRunning(t *testing.T) {
 }
 
 // TestGDBBusyPoll: with --busy-poll the stub polls gdb's socket between
-// packets; stepping, a breakpoint hit in a continue (the interrupt
-// watcher's poll is cut when the target stops) and kill work as without.
+// packets; a breakpoint, stepping and kill work as without
+// (TestGDBInterrupt interrupts a continue with it).
 func TestGDBBusyPoll(t *testing.T) {
 	t.Parallel()
 	testtool.Require(t, "gdb")

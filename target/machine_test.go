@@ -326,9 +326,6 @@ func TestMachineSerialInput(t *testing.T) {
 	}
 }
 
-// The machine is deterministic: the same kernel and command line give the
-// same instruction count, console and exception history, run after run
-// (timer interrupts included: time is the instruction count).
 // TestMachineEndless: scenario=endless, which the attach and interrupt
 // tests rely on, is still running when bench would long have ended (272 M
 // instructions), and its tasks are switching.
@@ -359,6 +356,9 @@ func TestMachineEndless(t *testing.T) {
 	}
 }
 
+// The machine is deterministic: the same kernel and command line give the
+// same instruction count, console and exception history, run after run
+// (timer interrupts included: time is the instruction count).
 // TestMachineDeterministic: the instruction count is the only clock, so
 // two runs of the same image and command line retire the same number of
 // instructions, print the same bytes and take every exception and timer

@@ -1,9 +1,10 @@
 // Command stub is a GDB remote stub whose target is an emulated x86-64
 // machine booting the vmapstack mini kernel through PVH (docs/design.md §5).
 //
-//	stub [--kernel PATH] [--append STRING] [--listen ADDR|none] [--wait]
-//	     [--break-on LIST] [--serial stdio|PATH|none] [--memory SIZE]
-//	     [--trace-int FILE] [--native=false]
+//	stub [--kernel PATH] [--initrd PATH] [--symbols PATH] [--append STRING]
+//	     [--listen ADDR|none] [--wait] [--break-on LIST]
+//	     [--serial stdio|PATH|none] [--memory SIZE] [--trace-int FILE]
+//	     [--native=false] [--busy-poll DURATION]
 package main
 
 import (

@@ -55,7 +55,7 @@ func parseArgs(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.Initrd, "initrd", "", "the initramfs at `PATH` for a Linux kernel, as QEMU's -initrd")
 	fs.StringVar(&o.Symbols, "symbols", "", "a vmlinux at `PATH` with symbols and DWARF for the Linux kernel (Debian's -dbg package): gdb gets it as the exec file (default: an ELF the stub builds from the kernel's kallsyms)")
 	fs.StringVar(&o.Append, "append", defaultAppend, "`STRING` passed as the kernel command line: scenario=NAME plus flags nosync, noprobe, noist")
-	fs.StringVar(&o.Listen, "listen", defaultListen, "debugger address `ADDR`: host:port or unix:PATH; \"none\" runs the kernel to its end with no debugger")
+	fs.StringVar(&o.Listen, "listen", defaultListen, "debugger address `ADDR`: host:port (port 0: a free one, named in the banner) or unix:PATH; \"none\" runs the kernel to its end with no debugger")
 	fs.BoolVar(&o.Wait, "wait", true, "start halted until a debugger resumes (--wait=false: run at once, attach later)")
 	breakOn := fs.String("break-on", defaultBreakOn, "comma-separated `LIST` of deliveries that stop the machine and notify the debugger:\n"+
 		target.BreakOnNames()+", a vector number (14, 0x20), or none")
@@ -64,7 +64,7 @@ func parseArgs(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.TraceInt, "trace-int", "", "write every exception/interrupt delivery to `FILE` in QEMU's -d int line format")
 	fs.BoolVar(&o.Native, "native", true, "run straight runs of integer instructions as host code where the host is linux/amd64 (--native=false: interpret every instruction)")
 	fs.DurationVar(&o.BusyPoll, "busy-poll", 0, "poll the debugger's socket up to `DURATION` (e.g. 300us) before sleeping, for faster stepping on\n"+
-		"a host with a core to spare; on a busy host it slows stepping (default 0: off; Linux only)")
+		"a host with a core to spare; on a busy host it slows stepping (default 0: off; at most 10ms; Linux only)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "stub: a GDB remote stub for an emulated x86-64 PC booting the embedded mini kernel (PVH), or Linux (--kernel vmlinuz --initrd ...)\n\n")
 		fmt.Fprintf(out, "usage: stub [flags]\n\n")

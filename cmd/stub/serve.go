@@ -41,6 +41,9 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, symbols []
 		// file). On a loaded host that wait could pass gdb's
 		// remotetimeout (2 s) and garble the handshake.
 		ef()
+		if ctx.Err() != nil { // ^C while it was built: no banner
+			return exitInterrupted
+		}
 	}
 	t := gdbtarget.New(m, gdbtarget.Config{
 		ExecPath:     execPath(o.Kernel),
@@ -65,10 +68,10 @@ func serveDebugger(ctx context.Context, o options, m *target.Machine, symbols []
 			}
 		}),
 	}
-	// Off by default: on a quiet 2-core AMD EPYC polling gained gdb's
-	// stepi nothing measurable (medians of ten interleaved rounds: 3,205
-	// steps/s polling up to 300 µs, 3,638 not), and with one core taken by
-	// other work it held the core gdb needed (1,198 against 2,234).
+	// Off by default: polling up to 300 µs made gdb's stepi 8% faster
+	// on an idle 2-core AMD EPYC and 37% slower with another program busy
+	// on one core, where it held the core gdb needed (docs/speed.md,
+	// "Sixth round").
 	if o.BusyPoll > 0 {
 		opts = append(opts, gdbproto.WithBusyPoll(o.BusyPoll))
 	}
