@@ -5,14 +5,13 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"vmapstack/internal/testtool"
+	"vmapstack/kernelimg/qemutest"
 	"vmapstack/target/cpu"
 )
 
@@ -85,21 +84,15 @@ type xmlFeature struct {
 // ours, in order.
 func TestLayoutMatchesQEMU(t *testing.T) {
 	qemu := testtool.Require(t, "qemu-system-x86_64")
-	// A unix socket in our own directory: no free-port probe that another
-	// process could win before QEMU binds.
-	dir, err := os.MkdirTemp("", "vml") // short: sun_path holds 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	sock := filepath.Join(dir, "gdb.sock")
+	sock := testtool.SocketPath(t)
 	cmd := exec.Command(qemu, "-display", "none", "-S", "-monitor", "none", "-serial", "none",
-		"-no-reboot", "-gdb", "unix:"+sock+",server=on,wait=off")
+		"-no-reboot", "-gdb", qemutest.GDBArg(sock))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	var c net.Conn
+	var err error
 	// QEMU listens once it has started: a minute bounds a hang only.
 	for giveUp := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
 		if c, err = net.Dial("unix", sock); err == nil {

@@ -172,7 +172,7 @@ func startStub(t *testing.T, ctx context.Context, tcp bool, flags ...string) *st
 		// the bind.
 		listen = "127.0.0.1:0"
 	} else {
-		path := shortSocketPath(t)
+		path := testtool.SocketPath(t)
 		listen = "unix:" + path
 		s.gdbAddr, s.lldbAddr = path, "unix-connect://"+path
 	}
@@ -200,26 +200,14 @@ func startStub(t *testing.T, ctx context.Context, tcp bool, flags ...string) *st
 	return s
 }
 
-// shortSocketPath is a unix socket path short enough for sun_path (108
-// bytes), which t.TempDir's long names can exceed.
-func shortSocketPath(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "vms")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return filepath.Join(dir, "gdb.sock")
-}
-
 // startQEMUGDB starts QEMU halted (-S) on the kernel with its gdb stub on
 // a unix socket and returns the socket path.
 func startQEMUGDB(t *testing.T, ctx context.Context, appendLine string) (*proc, string) {
 	t.Helper()
-	path := shortSocketPath(t)
+	path := testtool.SocketPath(t)
 	// The instruction clock keeps QEMU's ticks where a loaded host would
 	// move them, so what gdb finds at a breakpoint does not depend on load.
-	args := qemutest.Args(kernelPath, appendLine, append(qemutest.InstructionClock(), "-gdb", "unix:"+path+",server=on,wait=off", "-S")...)
+	args := qemutest.Args(kernelPath, appendLine, append(qemutest.InstructionClock(), "-gdb", qemutest.GDBArg(path), "-S")...)
 	// The console is not wanted here; -serial stdio from Args is kept so
 	// nothing else changes compared with the console tests.
 	p := startProc(t, ctx, qemutest.QEMU, args...)

@@ -331,15 +331,11 @@ func TestGDBAgainstQEMU(t *testing.T) {
 	testtool.Require(t, qemutest.QEMU)
 	gdb := testtool.Require(t, "gdb")
 	kernel := kernelFile(t)
-	gdbArg, sock, err := qemutest.GDBSocket()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(filepath.Dir(sock))
+	sock := testtool.SocketPath(t)
 	ctx, cancel := context.WithTimeout(context.Background(), qemutest.DefaultTimeout)
 	defer cancel()
 	qemu := exec.CommandContext(ctx, qemutest.QEMU, qemutest.Args(kernel, "scenario=overflow",
-		"-gdb", gdbArg, "-S")...)
+		"-gdb", qemutest.GDBArg(sock), "-S")...)
 	qemu.Stdout = new(bytes.Buffer)
 	if err := qemu.Start(); err != nil {
 		t.Fatal(err)

@@ -5,9 +5,7 @@ import (
 	"context"
 	"debug/elf"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -83,16 +81,12 @@ func TestTrapNames(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(strings.ReplaceAll(tc.name, " ", "-"), func(t *testing.T) {
-			gdbArg, sock, err := qemutest.GDBSocket()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer os.RemoveAll(filepath.Dir(sock))
+			sock := testtool.SocketPath(t)
 			ctx, cancel := context.WithTimeout(context.Background(), qemutest.DefaultTimeout)
 			defer cancel()
 			var console bytes.Buffer
 			qemu := exec.CommandContext(ctx, qemutest.QEMU, qemutest.Args(kernel, "scenario=tasks",
-				"-gdb", gdbArg, "-S")...)
+				"-gdb", qemutest.GDBArg(sock), "-S")...)
 			qemu.Stdout = &console
 			if err := qemu.Start(); err != nil {
 				t.Fatal(err)

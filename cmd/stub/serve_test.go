@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,7 +15,7 @@ import (
 // attaches to, with the port the system picked for port 0 and the host as
 // written (gdb's target remote takes ":PORT", not "[::]:PORT").
 func TestBannerNamesBoundAddress(t *testing.T) {
-	sock := filepath.Join(shortTempDir(t), "gdb.sock")
+	sock := testtool.SocketPath(t)
 	for _, tc := range []struct{ listen, want string }{
 		{"127.0.0.1:0", `waiting for a debugger on 127\.0\.0\.1:[1-9][0-9]*\n` +
 			`stub: attach with:  gdb -ex 'target remote 127\.0\.0\.1:[1-9][0-9]*'\n`},
@@ -50,16 +48,4 @@ func TestBannerNamesBoundAddress(t *testing.T) {
 			}
 		})
 	}
-}
-
-// shortTempDir is a temporary directory short enough for a unix socket
-// path (sun_path holds 108 bytes; t.TempDir's names can be longer).
-func shortTempDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "vms")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
 }

@@ -2,6 +2,8 @@ package testtool
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 )
@@ -57,5 +59,23 @@ func TestShort(t *testing.T) {
 	t.Setenv("VMAPSTACK_REQUIRE_TOOLS", "")
 	if Short() != testing.Short() {
 		t.Errorf("Short() without VMAPSTACK_REQUIRE_TOOLS = %v, want testing.Short() = %v", Short(), testing.Short())
+	}
+}
+
+// TestSocketPath: the path fits sun_path, its directory exists for the
+// test and is gone after it.
+func TestSocketPath(t *testing.T) {
+	var path string
+	t.Run("user", func(t *testing.T) {
+		path = SocketPath(t)
+		if len(path) >= 108 {
+			t.Errorf("%s: %d bytes, sun_path holds 107 and the NUL", path, len(path))
+		}
+		if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+			t.Errorf("directory of %s: %v", path, err)
+		}
+	})
+	if _, err := os.Stat(filepath.Dir(path)); !os.IsNotExist(err) {
+		t.Errorf("directory of %s left after the test: %v", path, err)
 	}
 }

@@ -410,20 +410,10 @@ func ParseStacks(console []byte) ([]Stack, error) {
 	return out, nil
 }
 
-// GDBSocket makes a directory for a QEMU gdbstub's unix socket and returns
-// QEMU's -gdb argument and the socket's path (what gdb's target remote
-// takes). A socket in a directory of our own, not a TCP port found free
-// and bound later: another process cannot take it in between. The
-// directory is short (sun_path holds 108 bytes); the caller removes it,
-// filepath.Dir(path).
-func GDBSocket() (arg, path string, err error) {
-	dir, err := os.MkdirTemp("", "vmq")
-	if err != nil {
-		return "", "", fmt.Errorf("gdb socket: %w", err)
-	}
-	path = filepath.Join(dir, "gdb.sock")
-	return "unix:" + path + ",server=on,wait=off", path, nil
-}
+// GDBArg is QEMU's -gdb argument for a gdbstub listening on the unix
+// socket path (testtool.SocketPath gives one), without waiting for a
+// client.
+func GDBArg(path string) string { return "unix:" + path + ",server=on,wait=off" }
 
 // WaitSocket waits until something accepts connections on the unix socket
 // path (QEMU's gdbstub once it is up).

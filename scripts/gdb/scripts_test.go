@@ -76,13 +76,7 @@ type stub struct {
 // until the stub listens.
 func startStub(t *testing.T, ctx context.Context, appendLine string, flags ...string) *stub {
 	t.Helper()
-	// A short path: unix socket paths are limited to 108 bytes.
-	dir, err := os.MkdirTemp("", "vsg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	s := &stub{sock: filepath.Join(dir, "sock"), stdout: &testtool.SyncBuffer{}, stderr: &testtool.SyncBuffer{}, done: make(chan struct{})}
+	s := &stub{sock: testtool.SocketPath(t), stdout: &testtool.SyncBuffer{}, stderr: &testtool.SyncBuffer{}, done: make(chan struct{})}
 	args := append([]string{"--listen", "unix:" + s.sock, "--append", appendLine}, flags...)
 	s.cmd = exec.CommandContext(ctx, stubBin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
